@@ -1,0 +1,49 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { GatewayConfig } from '../config/types.js';
+import { describeState } from '../downstream/downstreamState.js';
+import { killAllChildren } from '../downstream/childProcesses.js';
+import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { UpstreamServer } from '../gateway/upstreamServer.js';
+import { errorMessage } from '../log/logger.js';
+
+/**
+ * `gateway serve`: one MCP server on stdio in front of every configured server.
+ * stdout carries only JSON-RPC; everything else goes to stderr / the log file.
+ */
+export async function serve(config: GatewayConfig, options: RuntimeOptions): Promise<void> {
+  const { log, downstreams } = createRuntime(config, options);
+  const upstream = new UpstreamServer(downstreams, log);
+  // Answer `initialize` first; downstreams join as they become ready.
+  await upstream.connect(new StdioServerTransport());
+
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`stopping (${why})`);
+    const deadline = setTimeout(() => {
+      killAllChildren();
+      process.exit(0);
+    }, 5000);
+    deadline.unref();
+    await Promise.allSettled([downstreams.closeAll(), upstream.close()]);
+    process.exit(0);
+  };
+  // Claude Desktop ends the gateway by closing its stdin.
+  process.stdin.on('end', () => void stop('stdin closed'));
+  process.stdin.on('close', () => void stop('stdin closed'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.stdout.on('error', (error) => void stop(`stdout: ${errorMessage(error)}`));
+
+  const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
+  log.info(`${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…`);
+  await downstreams.connectAll();
+  if (stopping) return;
+  const ready = enabled.filter((server) => server.state.status === 'ready');
+  const notReady = enabled.filter((server) => server.state.status !== 'ready');
+  log.info(
+    `${ready.length} of ${enabled.length} servers ready` +
+      (notReady.length ? `; ${notReady.map((s) => `${s.name}: ${describeState(s.state)}`).join('; ')}` : ''),
+  );
+}

@@ -1,0 +1,23 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from './configError.js';
+import { gatewayPaths } from './gatewayPaths.js';
+
+/**
+ * Where the config comes from: `--config PATH`, else `./.mcp.json`, else
+ * `config.json` in the user's config directory.
+ */
+export function findConfigFile(explicit?: string, cwd = process.cwd()): string {
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ConfigError(`${path}: config file not found (given with --config)`);
+    return path;
+  }
+  const candidates = [join(cwd, '.mcp.json'), join(gatewayPaths().config, 'config.json')];
+  const found = candidates.find((path) => existsSync(path));
+  if (found) return found;
+  throw new ConfigError(
+    `no config file found; looked for ${candidates.join(' and ')}. ` +
+      'Pass one with --config PATH (see mcp.example.json for the format).',
+  );
+}

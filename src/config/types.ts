@@ -1,0 +1,57 @@
+/** What the rest of the gateway sees of a validated `.mcp.json`. */
+
+export interface StdioServerConfig {
+  kind: 'stdio';
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Per-call timeout in milliseconds. */
+  timeout?: number;
+  disabled: boolean;
+}
+
+export type HttpTransportKind = 'streamable-http' | 'sse';
+
+/** The `oauth` block of Claude Code's `.mcp.json`, kept as written (validated in config/validateOAuth). */
+export interface OAuthServerConfig {
+  clientId?: string;
+  clientSecret?: string;
+  callbackPort?: number;
+  scopes?: string[];
+  authServerMetadataUrl?: string;
+  resource?: boolean;
+}
+
+export interface HttpServerConfig {
+  kind: 'http';
+  name: string;
+  url: string;
+  /** `streamable-http` falls back to SSE for pre-2025 servers; `sse` forces SSE. */
+  transport: HttpTransportKind;
+  headers: Record<string, string>;
+  oauth?: OAuthServerConfig;
+  timeout?: number;
+  disabled: boolean;
+}
+
+export type ServerConfig = StdioServerConfig | HttpServerConfig;
+
+export interface GatewayOptions {
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  logFile?: string;
+  /** How long one server may take to connect, in milliseconds. */
+  connectTimeout: number;
+}
+
+export interface GatewayConfig {
+  /** Absolute path of the file this came from. */
+  path: string;
+  servers: ServerConfig[];
+  gateway: GatewayOptions;
+  /** Non-fatal findings (unknown fields and the like), each naming file and field. */
+  warnings: string[];
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;

@@ -1,0 +1,108 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { DownstreamSet } from '../downstream/downstreamSet.js';
+import { errorMessage, type Logger } from '../log/logger.js';
+import { ToolCatalog } from './toolCatalog.js';
+
+export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: '0.1.0' };
+
+/**
+ * The tools/call request as the gateway reads it: only the method is checked by schema;
+ * `params` are forwarded untouched (the downstream validates its own arguments), so a
+ * large argument object is not walked and copied on the way through.
+ */
+const ForwardedCallToolRequestSchema = z.object({ method: z.literal('tools/call'), params: z.any() });
+
+/** An error sent back as JSON-RPC with exactly this code and message (no "MCP error" prefix added). */
+class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one MCP server the client talks to: every ready downstream's tools, namespaced,
+ * with each call routed to its owner.
+ */
+export class UpstreamServer {
+  readonly server: Server;
+  private readonly catalog: ToolCatalog;
+  private lastSignature = '';
+  private notifyTimer?: NodeJS.Timeout;
+  private initialized = false;
+
+  constructor(
+    downstreams: DownstreamSet,
+    private readonly log: Logger,
+  ) {
+    this.catalog = new ToolCatalog(downstreams.servers);
+    this.server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } } });
+    this.server.oninitialized = () => {
+      this.initialized = true;
+    };
+    this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.catalog.list() }));
+    // Protocol's own registration: the SDK Server's override would validate every result
+    // against CallToolResultSchema, which the client at the other end does anyway.
+    Protocol.prototype.setRequestHandler.call(this.server, ForwardedCallToolRequestSchema, (request, extra) =>
+      this.callTool(request.params, extra.signal),
+    );
+    downstreams.on('changed', () => this.onDownstreamsChanged());
+    this.onDownstreamsChanged();
+  }
+
+  async connect(transport: Transport): Promise<void> {
+    await this.server.connect(transport);
+  }
+
+  private async callTool(params: unknown, signal: AbortSignal): Promise<CallToolResult> {
+    const name = (params as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
+    const route = this.catalog.route(name);
+    if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    const forwarded = { ...(params as object), name: route.tool } as { name: string };
+    try {
+      return await route.server.callTool(forwarded, { signal });
+    } catch (error) {
+      if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout) {
+        // The downstream answered with a JSON-RPC error: pass it on, saying whose it is.
+        throw new RpcError(error.code, `${route.server.name}: ${stripMcpPrefix(error.message)}`, error.data);
+      }
+      const reason = error instanceof McpError && error.code === ErrorCode.RequestTimeout
+        ? `timed out after ${route.server.config.timeout ?? 60000} ms`
+        : error instanceof McpError && error.code === ErrorCode.ConnectionClosed
+          ? 'the server disconnected during the call'
+          : errorMessage(error);
+      this.log.warn(`call to ${name} failed: ${reason}`);
+      return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
+    }
+  }
+
+  private onDownstreamsChanged(): void {
+    this.catalog.rebuild();
+    const signature = this.catalog.signature();
+    if (signature === this.lastSignature) return;
+    this.lastSignature = signature;
+    // Coalesce: many servers becoming ready together produce one notification.
+    if (this.notifyTimer || !this.initialized) return;
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.server.sendToolListChanged().catch((error) => this.log.debug(`list_changed not sent: ${errorMessage(error)}`));
+    }, 20);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.notifyTimer);
+    await this.server.close();
+  }
+}
+
+function stripMcpPrefix(message: string): string {
+  return message.replace(/^MCP error -?\d+: /, '');
+}
