@@ -5,8 +5,9 @@
  * every fetch. undici's fetch adds an abort listener to the signal it is given and
  * removes it only when the request object is garbage-collected, so thousands of calls
  * on one connection pile up listeners and Node warns `MaxListenersExceededWarning`.
- * Here the long-lived signal gets one listener per request in flight, removed as soon
- * as the response body is finished, cancelled or failed.
+ * Here the long-lived signal gets a single listener, however many requests are in flight;
+ * each request's own controller is dropped from it as soon as its response body is
+ * finished, cancelled or failed.
  */
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -18,9 +19,7 @@ export function fetchWithOwnSignal(baseFetch: FetchLike): FetchLike {
     if (!parent) return baseFetch(url, init);
     parent.throwIfAborted();
     const own = new AbortController();
-    const relay = () => own.abort(parent.reason);
-    parent.addEventListener('abort', relay, { once: true });
-    const release = () => parent.removeEventListener('abort', relay);
+    const release = linkToParent(parent, own);
     let response: Response;
     try {
       response = await baseFetch(url, { ...init, signal: own.signal });
@@ -34,6 +33,29 @@ export function fetchWithOwnSignal(baseFetch: FetchLike): FetchLike {
     }
     return withReleaseOnBodyEnd(response, release);
   };
+}
+
+/** In-flight controllers per long-lived parent signal, aborted together by one listener. */
+const children = new WeakMap<AbortSignal, Set<AbortController>>();
+
+function linkToParent(parent: AbortSignal, own: AbortController): () => void {
+  let set = children.get(parent);
+  if (!set) {
+    const created = new Set<AbortController>();
+    set = created;
+    children.set(parent, created);
+    parent.addEventListener(
+      'abort',
+      () => {
+        for (const controller of created) controller.abort(parent.reason);
+        created.clear();
+      },
+      { once: true },
+    );
+  }
+  set.add(own);
+  const linked = set;
+  return () => linked.delete(own);
 }
 
 function withReleaseOnBodyEnd(response: Response, release: () => void): Response {

@@ -1,0 +1,125 @@
+// Runs `node bin/gateway.js serve` as a real child process and drives it with the SDK's
+// Client over stdio, exactly as Claude Desktop would, while recording every raw stdout line.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+
+export const GATEWAY = new URL('../../bin/gateway.js', import.meta.url).pathname;
+export const STDIO_FIXTURE = new URL('../fixtures/stdio-server.js', import.meta.url).pathname;
+
+export function tempDir(prefix = 'gw-test-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function writeConfig(config, dir = tempDir()) {
+  const path = join(dir, '.mcp.json');
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+/** A stdio fixture server entry for a config. */
+export function stdioServer(name, env = {}) {
+  return { command: process.execPath, args: [STDIO_FIXTURE], env: { FIXTURE_NAME: name, ...env } };
+}
+
+/** A Transport over a spawned gateway's stdin/stdout that keeps every raw stdout line. */
+class RecordingStdioTransport {
+  constructor(child) {
+    this.child = child;
+    this.rawLines = [];
+    this.buffer = '';
+  }
+  async start() {
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk) => {
+      this.buffer += chunk;
+      let index;
+      while ((index = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, index);
+        this.buffer = this.buffer.slice(index + 1);
+        this.rawLines.push(line);
+        let message;
+        try {
+          message = JSONRPCMessageSchema.parse(JSON.parse(line));
+        } catch (error) {
+          this.onerror?.(error);
+          continue;
+        }
+        this.onmessage?.(message);
+      }
+    });
+    this.child.on('close', () => this.onclose?.());
+  }
+  async send(message) {
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+  }
+  async close() {
+    this.child.stdin.end();
+  }
+}
+
+/**
+ * Starts the gateway on a config object (or path) and connects an SDK client to it.
+ * Returns { client, child, transport, stderr(), exited, notifications, close() }.
+ */
+export async function startGateway(config, { env = {}, args = [], clientOptions = {}, connect = true } = {}) {
+  const configPath = typeof config === 'string' ? config : writeConfig(config);
+  const child = spawn(process.execPath, [GATEWAY, 'serve', '--config', configPath, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const transport = new RecordingStdioTransport(child);
+  const client = new Client({ name: 'test-client', version: '1.0.0' }, clientOptions);
+  const notifications = [];
+  client.fallbackNotificationHandler = async (notification) => {
+    notifications.push(notification);
+  };
+  if (connect) await client.connect(transport);
+  return {
+    client,
+    child,
+    transport,
+    configPath,
+    exited,
+    notifications,
+    stderr: () => stderr,
+    async close() {
+      child.stdin.end();
+      return exited;
+    },
+  };
+}
+
+/** Polls until fn() is truthy (or throws after timeoutMs), for states that arrive asynchronously. */
+export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 25, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** The tool names the gateway lists right now. */
+export async function toolNames(client) {
+  return (await client.listTools()).tools.map((tool) => tool.name).sort();
+}
+
+export function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
