@@ -4,8 +4,6 @@ import { ConfigError } from '../config/configError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { ExitCode } from './exitCodes.js';
-import { list } from './listCommand.js';
-import { serve } from './serveCommand.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -54,6 +52,7 @@ Claude Desktop (claude_desktop_config.json):
       ),
   ).action(async (options: GlobalOptions) => {
     const config = loadConfig(options.config);
+    const { serve } = await import('./serveCommand.js');
     await serve(config, { logLevel: options.logLevel, logFile: options.logFile });
   });
 
@@ -73,6 +72,7 @@ Examples:
       ),
   ).action(async (options: GlobalOptions & { json?: boolean }) => {
     const config = loadConfig(options.config);
+    const { list } = await import('./listCommand.js');
     process.exitCode = await list(config, { logLevel: options.logLevel, logFile: options.logFile, json: options.json });
   });
 

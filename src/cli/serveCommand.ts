@@ -5,6 +5,9 @@ import { killAllChildren } from '../downstream/childProcesses.js';
 import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { UpstreamServer } from '../gateway/upstreamServer.js';
 import { errorMessage } from '../log/logger.js';
+import { useLineMessageBuffer } from '../shared/lineMessageBuffer.js';
+
+const START_DOWNSTREAMS_AFTER_MS = 500;
 
 /**
  * `gateway serve`: one MCP server on stdio in front of every configured server.
@@ -14,7 +17,7 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions): Pro
   const { log, downstreams } = createRuntime(config, options);
   const upstream = new UpstreamServer(downstreams, log);
   // Answer `initialize` first; downstreams join as they become ready.
-  await upstream.connect(new StdioServerTransport());
+  await upstream.connect(useLineMessageBuffer(new StdioServerTransport()));
 
   let stopping = false;
   const stop = async (why: string) => {
@@ -36,6 +39,10 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions): Pro
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.stdout.on('error', (error) => void stop(`stdout: ${errorMessage(error)}`));
 
+  // Start the servers once the client has its `initialize` answer (or after a moment if no
+  // client speaks): spawning many children at once would otherwise slow that first answer.
+  await upstream.initializedOrAfter(START_DOWNSTREAMS_AFTER_MS);
+  if (stopping) return;
   const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
   log.info(`${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…`);
   await downstreams.connectAll();

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   ToolListChangedNotificationSchema,
   type CallToolRequest,
@@ -11,7 +10,7 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { describeState, type DownstreamState } from './downstreamState.js';
-import { createSseTransport, createStreamableHttpTransport, shouldFallBackToSse } from './httpTransport.js';
+import type * as HttpTransportModule from './httpTransport.js';
 import { PassthroughResultSchema } from './passthroughResult.js';
 import { createStdioTransport, StderrTail } from './stdioTransport.js';
 
@@ -82,17 +81,21 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     const config = this.config;
     if (config.kind === 'stdio') {
       await this.connectWith(createStdioTransport(config, this.log, this.stderrTail));
-    } else if (config.transport === 'sse') {
-      await this.connectWith(createSseTransport(config));
-    } else {
-      try {
-        await this.connectWith(createStreamableHttpTransport(config));
-      } catch (error) {
-        if (!shouldFallBackToSse(error) || this.closed) throw error;
-        this.log.info(`Streamable HTTP refused (${errorMessage(error)}); trying the older HTTP+SSE transport`);
-        this.transportKind = 'sse';
-        await this.connectWith(createSseTransport(config));
-      }
+      return;
+    }
+    // HTTP support (undici, the SDK's HTTP transports) is loaded only when a server needs it.
+    const http = await loadHttpTransports();
+    if (config.transport === 'sse') {
+      await this.connectWith(http.createSseTransport(config));
+      return;
+    }
+    try {
+      await this.connectWith(http.createStreamableHttpTransport(config));
+    } catch (error) {
+      if (!http.shouldFallBackToSse(error) || this.closed) throw error;
+      this.log.info(`Streamable HTTP refused (${errorMessage(error)}); trying the older HTTP+SSE transport`);
+      this.transportKind = 'sse';
+      await this.connectWith(http.createSseTransport(config));
     }
   }
 
@@ -183,7 +186,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       }
       return last ? `${message} (last stderr: ${last})` : message;
     }
-    if (error instanceof StreamableHTTPError && error.code === 401) {
+    if (httpTransports?.httpStatusOf(error) === 401) {
       return 'the server requires OAuth login (HTTP 401)';
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
@@ -192,6 +195,12 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     if (cause?.message && /fetch failed/.test(message)) return `cannot reach ${this.config.url}: ${cause.message}`;
     return message;
   }
+}
+
+let httpTransports: typeof HttpTransportModule | undefined;
+async function loadHttpTransports(): Promise<typeof HttpTransportModule> {
+  httpTransports ??= await import('./httpTransport.js');
+  return httpTransports;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => string): Promise<T> {

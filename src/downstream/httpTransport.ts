@@ -30,5 +30,10 @@ export function createSseTransport(config: HttpServerConfig, options: HttpTransp
  * HTTP+SSE: such servers answer the initialize POST with 404 or 405 (or 400), not 401/403.
  */
 export function shouldFallBackToSse(error: unknown): boolean {
-  return error instanceof StreamableHTTPError && [400, 404, 405].includes(error.code ?? 0);
+  return [400, 404, 405].includes(httpStatusOf(error) ?? 0);
+}
+
+/** The HTTP status behind a Streamable HTTP transport error, if that is what it is. */
+export function httpStatusOf(error: unknown): number | undefined {
+  return error instanceof StreamableHTTPError ? error.code : undefined;
 }

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StdioServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { useLineMessageBuffer } from '../shared/lineMessageBuffer.js';
 import { trackChild, untrackChild } from './childProcesses.js';
 
 /** Remembers the last lines a child wrote to stderr, to explain why it failed. */
@@ -24,13 +25,9 @@ export function createStdioTransport(config: StdioServerConfig, log: Logger, tai
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   Object.assign(env, config.env);
-  const transport = new StdioClientTransport({
-    command: config.command,
-    args: config.args,
-    env,
-    cwd: config.cwd,
-    stderr: 'pipe',
-  });
+  const transport = useLineMessageBuffer(
+    new StdioClientTransport({ command: config.command, args: config.args, env, cwd: config.cwd, stderr: 'pipe' }),
+  );
   const stderr = transport.stderr;
   if (stderr) {
     createInterface({ input: stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => {

@@ -37,6 +37,7 @@ export class UpstreamServer {
   private lastSignature = '';
   private notifyTimer?: NodeJS.Timeout;
   private initialized = false;
+  private onInitialized?: () => void;
 
   constructor(
     downstreams: DownstreamSet,
@@ -46,6 +47,7 @@ export class UpstreamServer {
     this.server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } } });
     this.server.oninitialized = () => {
       this.initialized = true;
+      this.onInitialized?.();
     };
     this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.catalog.list() }));
     // Protocol's own registration: the SDK Server's override would validate every result
@@ -55,6 +57,18 @@ export class UpstreamServer {
     );
     downstreams.on('changed', () => this.onDownstreamsChanged());
     this.onDownstreamsChanged();
+  }
+
+  /** Resolves when the client has finished `initialize`, or after `ms` without one. */
+  initializedOrAfter(ms: number): Promise<void> {
+    if (this.initialized) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.onInitialized = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   async connect(transport: Transport): Promise<void> {

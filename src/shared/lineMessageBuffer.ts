@@ -1,0 +1,55 @@
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * Splits a byte stream into newline-delimited JSON-RPC messages: a drop-in for the SDK's
+ * stdio ReadBuffer, used on the gateway's own pipes (upstream stdin, downstream stdout).
+ *
+ * Why: the SDK's ReadBuffer validates every message against the full JSON-RPC union schema
+ * and its Protocol then checks the message's kind again with the same schemas. On the
+ * per-call path the gateway would do that work twice for each message it relays; here a
+ * line is parsed once and only its envelope is checked (Protocol's dispatch rejects
+ * anything that is not a valid request, notification or response). Chunks are also kept
+ * in a list until a newline arrives, so a 1 MiB line is copied once, not once per chunk.
+ */
+export class LineMessageBuffer {
+  private chunks: Buffer[] = [];
+
+  append(chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  readMessage(): JSONRPCMessage | null {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return null;
+    // A newline can only be in the last chunk or, if earlier ones held one, they were split.
+    let index = -1;
+    let chunkIndex = 0;
+    for (; chunkIndex < chunks.length; chunkIndex++) {
+      index = chunks[chunkIndex]!.indexOf(0x0a);
+      if (index !== -1) break;
+    }
+    if (index === -1) return null;
+    const head = chunks[chunkIndex]!;
+    const lineBuffer = chunkIndex === 0 ? head.subarray(0, index) : Buffer.concat([...chunks.slice(0, chunkIndex), head.subarray(0, index)]);
+    const rest = head.subarray(index + 1);
+    this.chunks = rest.length ? [rest, ...chunks.slice(chunkIndex + 1)] : chunks.slice(chunkIndex + 1);
+    let line = lineBuffer.toString('utf8');
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (!line.trim()) return this.readMessage();
+    const message = JSON.parse(line) as { jsonrpc?: unknown };
+    if (typeof message !== 'object' || message === null || message.jsonrpc !== '2.0') {
+      throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
+    }
+    return message as JSONRPCMessage;
+  }
+
+  clear(): void {
+    this.chunks = [];
+  }
+}
+
+/** Replaces an SDK stdio transport's ReadBuffer (a private field) with a LineMessageBuffer. */
+export function useLineMessageBuffer<T extends object>(transport: T): T {
+  (transport as unknown as { _readBuffer: LineMessageBuffer })._readBuffer = new LineMessageBuffer();
+  return transport;
+}
