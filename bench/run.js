@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const GATEWAY = new URL('../bin/gateway.js', import.meta.url).pathname;
+const BYTE_RELAY = new URL('./byteRelay.js', import.meta.url).pathname;
 const FIXTURE = new URL('../test/fixtures/stdio-server.js', import.meta.url).pathname;
 const LATENCY_CALLS = 3000;
 const THROUGHPUT_CALLS = 6400;
@@ -29,9 +30,9 @@ function writeConfig(count) {
   return path;
 }
 
-async function connectDirect() {
+async function connectDirect(through = []) {
   const client = new Client({ name: 'bench', version: '1' });
-  const transport = new StdioClientTransport({ command: process.execPath, args: [FIXTURE], env: { ...process.env, FIXTURE_NAME: 's0' } });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...through, FIXTURE], env: { ...process.env, FIXTURE_NAME: 's0' } });
   await client.connect(transport);
   return { client, prefix: '', pid: transport.pid };
 }
@@ -39,7 +40,7 @@ async function connectDirect() {
 async function connectGateway(count = 1) {
   const client = new Client({ name: 'bench', version: '1' });
   const transport = new StdioClientTransport({ command: process.execPath, args: [GATEWAY, 'serve', '--config', writeConfig(count)], stderr: 'ignore' });
-  const allListed = waitForTools(client, count * 8);
+  const allListed = waitForTools(client, count * toolsPerServer);
   await client.connect(transport);
   await allListed;
   return { client, prefix: 's0__', pid: transport.pid };
@@ -115,7 +116,7 @@ async function startup(count) {
   const config = writeConfig(count);
   const client = new Client({ name: 'bench', version: '1' });
   const transport = new StdioClientTransport({ command: process.execPath, args: [GATEWAY, 'serve', '--config', config], stderr: 'ignore' });
-  const listed = waitForTools(client, count * 8);
+  const listed = waitForTools(client, count * toolsPerServer);
   const start = performance.now();
   await client.connect(transport);
   const initialized = performance.now() - start;
@@ -143,6 +144,10 @@ async function serversAlone(count) {
 
 const results = {};
 const direct = await connectDirect();
+const toolsPerServer = (await direct.client.listTools()).tools.length;
+const byteRelay = await connectDirect([BYTE_RELAY]);
+results.latencyByteRelay = await latency(byteRelay);
+await byteRelay.client.close();
 const viaGateway = await connectGateway(1);
 results.latencyDirect = await latency(direct);
 results.latencyGateway = await latency(viaGateway);
@@ -166,6 +171,7 @@ const r = results;
 const ms = (v) => `${v.toFixed(2)} ms`;
 const rows = [
   ['tools/call p50', ms(r.latencyDirect.p50), ms(r.latencyGateway.p50), `${(r.latencyGateway.p50 / r.latencyDirect.p50).toFixed(2)}×`],
+  ['  floor: a bare byte-pipe relay p50', ms(r.latencyDirect.p50), ms(r.latencyByteRelay.p50), `${(r.latencyByteRelay.p50 / r.latencyDirect.p50).toFixed(2)}×`],
   ['tools/call p99', ms(r.latencyDirect.p99), ms(r.latencyGateway.p99), `${(r.latencyGateway.p99 / r.latencyDirect.p99).toFixed(2)}×`],
   [`throughput, ${IN_FLIGHT} in flight`, `${r.throughputDirect.toFixed(0)}/s`, `${r.throughputGateway.toFixed(0)}/s`, `${(r.throughputDirect / r.throughputGateway).toFixed(2)}× slower`],
   ['1 MiB result p50', ms(r.bigDirect), ms(r.bigGateway), `${(r.bigGateway / r.bigDirect).toFixed(2)}×`],
@@ -174,7 +180,7 @@ const rows = [
 const lines = ['', 'measure                              direct          gateway         ratio', ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`), ''];
 for (const count of [1, 10, 30]) {
   const s = r[`startup${count}`];
-  lines.push(`${String(count).padStart(2)} downstreams: initialize answered ${ms(s.initialized)} after spawn; all ${count * 8} tools listed after ${ms(s.allTools)}; idle RSS ${s.idleRss.toFixed(1)} MB`);
+  lines.push(`${String(count).padStart(2)} downstreams: initialize answered ${ms(s.initialized)} after spawn; all ${count * toolsPerServer} tools listed after ${ms(s.allTools)}; idle RSS ${s.idleRss.toFixed(1)} MB`);
 }
 lines.push(`30 fixture servers started and listed on their own, all at once: ${ms(r.alone30)} (gateway adds ${ms(r.startup30.allTools - r.alone30)})`);
 lines.push(`gateway RSS, 1 downstream: ${rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);

@@ -217,3 +217,45 @@ test('thousands of calls over one Streamable HTTP connection raise no MaxListene
   }
   assert.doesNotMatch(gw.stderr(), /MaxListenersExceeded/);
 });
+
+test("progress reaches the caller's request and resets the call timeout", async () => {
+  const gw = await gateway({ mcpServers: { p: { ...stdioServer('p'), timeout: 400 } } });
+  await waitFor(async () => (await toolNames(gw.client)).includes('p__progress'), { what: 'p ready' });
+  const updates = [];
+  const firstLine = gw.transport.rawLines.length;
+  // 5 steps 200 ms apart: 1 s in all, longer than the 400 ms timeout, but never 400 ms without progress.
+  const result = await gw.client.callTool({ name: 'p__progress', arguments: { steps: 5, ms: 200 } }, undefined, {
+    onprogress: (progress) => updates.push(progress.progress),
+    timeout: 10_000,
+  });
+  assert.equal(text(result), 'done 5');
+  // The gateway sent every update, in order, before the result ...
+  const sent = gw.transport.rawLines.slice(firstLine).map((line) => JSON.parse(line)).filter((m) => m.method !== 'notifications/tools/list_changed');
+  assert.deepEqual(sent.map((m) => m.params?.progress ?? 'result'), [1, 2, 3, 4, 5, 'result']);
+  // ... and they reached the caller's handler. (The SDK client handles notifications a
+  // microtask later than responses, so the last one may race the result it precedes.)
+  assert.deepEqual(updates.slice(0, 4), [1, 2, 3, 4]);
+});
+
+test("the client's cancellation reaches the downstream request", async () => {
+  const gw = await gateway({ mcpServers: { c: stdioServer('c') } });
+  await waitFor(async () => (await toolNames(gw.client)).includes('c__sleep'), { what: 'c ready' });
+  const controller = new AbortController();
+  const call = gw.client.callTool({ name: 'c__sleep', arguments: { ms: 10_000 } }, undefined, { signal: controller.signal });
+  setTimeout(() => controller.abort('user pressed stop'), 200);
+  await assert.rejects(call);
+  await waitFor(() => /\[c\] sleep cancelled: user pressed stop/.test(gw.stderr()), { what: 'downstream cancellation' });
+  // The server is still usable afterwards.
+  assert.equal(text(await gw.client.callTool({ name: 'c__echo', arguments: { text: 'after' } })), 'c:after');
+});
+
+test('a 1 MiB result and many calls in flight come back intact and to the right caller', async () => {
+  const gw = await gateway({ mcpServers: { a: stdioServer('a'), b: stdioServer('b') } });
+  await waitFor(async () => (await toolNames(gw.client)).includes('a__big') && (await toolNames(gw.client)).includes('b__echo'), { what: 'ready' });
+  const big = await gw.client.callTool({ name: 'a__big', arguments: { bytes: 1024 * 1024 } });
+  assert.equal(big.content[0].text, 'x'.repeat(1024 * 1024));
+  const calls = Array.from({ length: 200 }, (_, i) =>
+    gw.client.callTool({ name: `${i % 2 ? 'a' : 'b'}__echo`, arguments: { text: String(i) } }).then((r) => [i, text(r)]),
+  );
+  for (const [i, got] of await Promise.all(calls)) assert.equal(got, `${i % 2 ? 'a' : 'b'}:${i}`);
+});

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/configError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { VERSION } from '../version.js';
 import { ExitCode } from './exitCodes.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 interface GlobalOptions {
   config?: string;

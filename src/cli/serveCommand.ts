@@ -17,7 +17,7 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions): Pro
   const { log, downstreams } = createRuntime(config, options);
   const upstream = new UpstreamServer(downstreams, log);
   // Answer `initialize` first; downstreams join as they become ready.
-  await upstream.connect(useLineMessageBuffer(new StdioServerTransport()));
+  await upstream.connect(useLineMessageBuffer(new StdioServerTransport()), (line) => process.stdout.write(`${line}\n`));
 
   let stopping = false;
   const stop = async (why: string) => {

@@ -3,27 +3,22 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ToolListChangedNotificationSchema,
-  type CallToolRequest,
-  type CallToolResult,
+  type JSONRPCMessage,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
+import { VERSION } from '../version.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { describeState, type DownstreamState } from './downstreamState.js';
 import type * as HttpTransportModule from './httpTransport.js';
-import { PassthroughResultSchema } from './passthroughResult.js';
 import { createStdioTransport, StderrTail } from './stdioTransport.js';
 
-export const CLIENT_INFO = { name: 'mcp-oauth-gateway', version: '0.1.0' };
+export const CLIENT_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 export interface DownstreamEvents {
   /** State or tool list changed. */
   changed: [];
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
 }
 
 /**
@@ -36,7 +31,15 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   tools: Tool[] = [];
   /** The transport actually in use once ready (`sse` after a fallback). */
   transportKind: 'stdio' | 'streamable-http' | 'sse';
+  /**
+   * Set by the gateway: sees every message from this server before the SDK client does,
+   * and returns true for those it takes (the answers to calls it relayed).
+   */
+  interceptor?: (message: JSONRPCMessage) => boolean;
+  /** Like `interceptor`, for large lines from a stdio server, before they are parsed. */
+  rawLineInterceptor?: (line: string) => boolean;
   private client?: Client;
+  private transport?: Transport;
   private readonly stderrTail = new StderrTail();
   private closed = false;
   private connectedAt?: number;
@@ -80,7 +83,9 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   private async connectOnce(): Promise<void> {
     const config = this.config;
     if (config.kind === 'stdio') {
-      await this.connectWith(createStdioTransport(config, this.log, this.stderrTail));
+      const transport = createStdioTransport(config, this.log, this.stderrTail);
+      transport.lineBuffer.rawLineHandler = (line) => this.rawLineInterceptor?.(line) ?? false;
+      await this.connectWith(transport);
       return;
     }
     // HTTP support (undici, the SDK's HTTP transports) is loaded only when a server needs it.
@@ -105,6 +110,12 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     client.onclose = () => this.onClientClosed(client);
     client.onerror = (error) => this.log.debug(`transport error: ${errorMessage(error)}`);
     await client.connect(transport);
+    const protocolOnMessage = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (this.interceptor?.(message)) return;
+      protocolOnMessage?.(message, extra);
+    };
+    this.transport = transport;
     if (this.closed) {
       await client.close();
       throw new Error('gateway is shutting down');
@@ -139,6 +150,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   private onClientClosed(client: Client): void {
     if (this.client !== client || this.closed) return;
     this.client = undefined;
+    this.transport = undefined;
     if (this.state.status === 'ready') {
       const last = this.stderrTail.last();
       const reason = this.config.kind === 'stdio'
@@ -150,22 +162,20 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     }
   }
 
-  /** Forwards a tools/call and returns the downstream's result unchanged. */
-  async callTool(params: CallToolRequest['params'], options: CallOptions = {}): Promise<CallToolResult> {
-    const client = this.client;
-    if (!client || this.state.status !== 'ready') {
+  /** Sends a message to the server as it is: the per-call relay's path, bypassing the SDK client. */
+  async send(message: JSONRPCMessage): Promise<void> {
+    const transport = this.transport;
+    if (!transport || this.state.status !== 'ready') {
       throw new Error(`server "${this.name}" is not ready (${describeState(this.state)})`);
     }
-    return client.request({ method: 'tools/call', params }, PassthroughResultSchema, {
-      signal: options.signal,
-      timeout: this.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS,
-    }) as Promise<CallToolResult>;
+    await transport.send(message);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const client = this.client;
     this.client = undefined;
+    this.transport = undefined;
     await client?.close().catch(() => {});
   }
 

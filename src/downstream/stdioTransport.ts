@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StdioServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { useLineMessageBuffer } from '../shared/lineMessageBuffer.js';
+import { useLineMessageBuffer, type LineMessageBuffer } from '../shared/lineMessageBuffer.js';
 import { trackChild, untrackChild } from './childProcesses.js';
 
 /** Remembers the last lines a child wrote to stderr, to explain why it failed. */
@@ -21,7 +21,11 @@ export class StderrTail {
  * Spawns a stdio server with its `env` over the gateway's own environment. Each line the
  * child writes to stderr goes to the log under the server's name.
  */
-export function createStdioTransport(config: StdioServerConfig, log: Logger, tail: StderrTail): StdioClientTransport {
+export function createStdioTransport(
+  config: StdioServerConfig,
+  log: Logger,
+  tail: StderrTail,
+): StdioClientTransport & { lineBuffer: LineMessageBuffer } {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   Object.assign(env, config.env);

@@ -1,13 +1,17 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { Downstream } from '../downstream/downstream.js';
+import { describeState } from '../downstream/downstreamState.js';
 import type { DownstreamSet } from '../downstream/downstreamSet.js';
 import { errorMessage, type Logger } from '../log/logger.js';
+import { VERSION } from '../version.js';
+import { CallRelay } from './callRelay.js';
 import { ToolCatalog } from './toolCatalog.js';
 
-export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: '0.1.0' };
+export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 
 /**
  * The tools/call request as the gateway reads it: only the method is checked by schema;
@@ -37,6 +41,8 @@ export class UpstreamServer {
   private lastSignature = '';
   private notifyTimer?: NodeJS.Timeout;
   private initialized = false;
+  private relay?: CallRelay;
+  private readonly servers: readonly Downstream[];
   private onInitialized?: () => void;
 
   constructor(
@@ -52,10 +58,11 @@ export class UpstreamServer {
     this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.catalog.list() }));
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
-    Protocol.prototype.setRequestHandler.call(this.server, ForwardedCallToolRequestSchema, (request, extra) =>
-      this.callTool(request.params, extra.signal),
+    Protocol.prototype.setRequestHandler.call(this.server, ForwardedCallToolRequestSchema, (request) =>
+      this.callTool(request.params),
     );
     downstreams.on('changed', () => this.onDownstreamsChanged());
+    this.servers = downstreams.servers;
     this.onDownstreamsChanged();
   }
 
@@ -71,34 +78,36 @@ export class UpstreamServer {
     });
   }
 
-  async connect(transport: Transport): Promise<void> {
+  /** `writeRawLine`: how to put a line on the client's stream as it is, when it is one. */
+  async connect(transport: Transport, writeRawLine?: (line: string) => void): Promise<void> {
     await this.server.connect(transport);
+    const relay = new CallRelay(transport, this.catalog, this.log, writeRawLine);
+    this.relay = relay;
+    const protocolOnMessage = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (!relay.fromClient(message)) protocolOnMessage?.(message, extra);
+    };
+    for (const server of this.servers) {
+      server.interceptor = (message) => relay.fromServer(server, message);
+      server.rawLineInterceptor = (line) => relay.fromServerRawLine(server, line);
+    }
   }
 
-  private async callTool(params: unknown, signal: AbortSignal): Promise<CallToolResult> {
+  /**
+   * tools/call as the SDK server sees it: only calls the relay did not take, because the
+   * tool is unknown or its server is not ready.
+   */
+  private callTool(params: unknown): CallToolResult {
     const name = (params as { name?: unknown } | undefined)?.name;
     if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
     const route = this.catalog.route(name);
     if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const forwarded = { ...(params as object), name: route.tool } as { name: string };
-    try {
-      return await route.server.callTool(forwarded, { signal });
-    } catch (error) {
-      if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout) {
-        // The downstream answered with a JSON-RPC error: pass it on, saying whose it is.
-        throw new RpcError(error.code, `${route.server.name}: ${stripMcpPrefix(error.message)}`, error.data);
-      }
-      const reason = error instanceof McpError && error.code === ErrorCode.RequestTimeout
-        ? `timed out after ${route.server.config.timeout ?? 60000} ms`
-        : error instanceof McpError && error.code === ErrorCode.ConnectionClosed
-          ? 'the server disconnected during the call'
-          : errorMessage(error);
-      this.log.warn(`call to ${name} failed: ${reason}`);
-      return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
-    }
+    const reason = `server "${route.server.name}" is not ready (${describeState(route.server.state)})`;
+    return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
   }
 
   private onDownstreamsChanged(): void {
+    for (const server of this.servers) if (server.state.status !== 'ready') this.relay?.serverGone(server);
     this.catalog.rebuild();
     const signature = this.catalog.signature();
     if (signature === this.lastSignature) return;
@@ -115,8 +124,4 @@ export class UpstreamServer {
     clearTimeout(this.notifyTimer);
     await this.server.close();
   }
-}
-
-function stripMcpPrefix(message: string): string {
-  return message.replace(/^MCP error -?\d+: /, '');
 }

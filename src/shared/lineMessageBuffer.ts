@@ -14,6 +14,12 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 export class LineMessageBuffer {
   private chunks: Buffer[] = [];
 
+  /**
+   * Sees each line of at least RAW_LINE_BYTES before it is parsed; when it returns true the
+   * line was forwarded as it is (see CallRelay.fromServerRawLine) and is not parsed here.
+   */
+  rawLineHandler?: (line: string) => boolean;
+
   append(chunk: Buffer): void {
     this.chunks.push(chunk);
   }
@@ -36,6 +42,7 @@ export class LineMessageBuffer {
     let line = lineBuffer.toString('utf8');
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (!line.trim()) return this.readMessage();
+    if (lineBuffer.length >= RAW_LINE_BYTES && this.rawLineHandler?.(line)) return this.readMessage();
     const message = JSON.parse(line) as { jsonrpc?: unknown };
     if (typeof message !== 'object' || message === null || message.jsonrpc !== '2.0') {
       throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
@@ -48,8 +55,12 @@ export class LineMessageBuffer {
   }
 }
 
+/** Lines from this size on are offered to `rawLineHandler` (large tool results). */
+export const RAW_LINE_BYTES = 64 * 1024;
+
 /** Replaces an SDK stdio transport's ReadBuffer (a private field) with a LineMessageBuffer. */
-export function useLineMessageBuffer<T extends object>(transport: T): T {
-  (transport as unknown as { _readBuffer: LineMessageBuffer })._readBuffer = new LineMessageBuffer();
-  return transport;
+export function useLineMessageBuffer<T extends object>(transport: T): T & { lineBuffer: LineMessageBuffer } {
+  const buffer = new LineMessageBuffer();
+  (transport as unknown as { _readBuffer: LineMessageBuffer })._readBuffer = buffer;
+  return Object.assign(transport, { lineBuffer: buffer });
 }
