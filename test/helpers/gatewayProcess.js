@@ -123,3 +123,15 @@ export function isAlive(pid) {
     return false;
   }
 }
+
+/** Runs the CLI to completion without blocking this process (in-process fixture servers keep answering). */
+export function runCli(args, { cwd, env = {}, bin = GATEWAY } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
