@@ -10,6 +10,7 @@ interface GlobalOptions {
   config?: string;
   logLevel?: LogLevel;
   logFile?: string;
+  browser?: boolean;
 }
 
 function buildProgram(): Command {
@@ -29,7 +30,8 @@ function buildProgram(): Command {
     command
       .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
       .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices([...LOG_LEVELS]))
-      .option('--log-file <path>', 'also append log lines to this file');
+      .option('--log-file <path>', 'also append log lines to this file')
+      .option('--no-browser', 'print OAuth login URLs on stderr instead of opening a browser');
 
   withCommonOptions(
     program
@@ -52,7 +54,7 @@ Claude Desktop (claude_desktop_config.json):
   ).action(async (options: GlobalOptions) => {
     const config = loadConfig(options.config);
     const { serve } = await import('./serveCommand.js');
-    await serve(config, { logLevel: options.logLevel, logFile: options.logFile });
+    await serve(config, { logLevel: options.logLevel, logFile: options.logFile, noBrowser: options.browser === false });
   });
 
   withCommonOptions(
@@ -72,7 +74,7 @@ Examples:
   ).action(async (options: GlobalOptions & { json?: boolean }) => {
     const config = loadConfig(options.config);
     const { list } = await import('./listCommand.js');
-    process.exitCode = await list(config, { logLevel: options.logLevel, logFile: options.logFile, json: options.json });
+    process.exitCode = await list(config, { logLevel: options.logLevel, logFile: options.logFile, noBrowser: options.browser === false, json: options.json });
   });
 
   program.addHelpText(

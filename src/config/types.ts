@@ -43,6 +43,8 @@ export interface GatewayOptions {
   logFile?: string;
   /** How long one server may take to connect, in milliseconds. */
   connectTimeout: number;
+  /** How long a browser login may take before the loopback listener gives up, in milliseconds. */
+  callbackTimeout?: number;
 }
 
 export interface GatewayConfig {

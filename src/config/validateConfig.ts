@@ -16,7 +16,7 @@ const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
 const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description'];
 const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource'];
-const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout'];
+const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
 /**
@@ -171,6 +171,7 @@ function validateGatewayOptions(raw: unknown, file: string, warnings: string[]):
     options.logFile = isAbsolute(path) ? path : resolve(dirname(file), path);
   }
   options.connectTimeout = optionalPositiveInt(block.connectTimeout, `${at}.connectTimeout`, 'milliseconds') ?? options.connectTimeout;
+  options.callbackTimeout = optionalPositiveInt(block.callbackTimeout, `${at}.callbackTimeout`, 'milliseconds');
   return options;
 }
 

@@ -6,7 +6,10 @@ import {
   type JSONRPCMessage,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../config/types.js';
+import type { HttpServerConfig, ServerConfig } from '../config/types.js';
+import type { ServerAuth } from '../oauth/serverAuth.js';
+import type { TokenStore } from '../oauth/tokenStore.js';
+import { redact } from '../log/redact.js';
 import { VERSION } from '../version.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { describeState, type DownstreamState } from './downstreamState.js';
@@ -15,6 +18,18 @@ import { createStdioTransport, StderrTail } from './stdioTransport.js';
 
 export const CLIENT_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
+
+/** How HTTP servers log in: where tokens live and whether a browser may open. */
+export interface AuthSettings {
+  store: TokenStore;
+  noBrowser?: boolean;
+  headless?: boolean;
+  callbackTimeoutMs?: number;
+}
+
+/** First retry of a server whose authorization server was unreachable; doubles up to the cap. */
+const AUTH_RETRY_MIN_MS = 30_000;
+const AUTH_RETRY_MAX_MS = 5 * 60_000;
 
 export interface DownstreamEvents {
   /** State or tool list changed. */
@@ -43,11 +58,17 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   private readonly stderrTail = new StderrTail();
   private closed = false;
   private connectedAt?: number;
+  /** The server's OAuth state (HTTP servers only, created on first connect). */
+  auth?: ServerAuth;
+  private reauthenticating = false;
+  private retryTimer?: NodeJS.Timeout;
+  private transientFailures = 0;
 
   constructor(
     readonly config: ServerConfig,
     private readonly log: Logger,
     private readonly connectTimeoutMs: number,
+    private readonly authSettings?: AuthSettings,
   ) {
     super();
     this.state = config.disabled ? { status: 'disabled' } : { status: 'connecting' };
@@ -60,14 +81,20 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
 
   async connect(): Promise<void> {
     if (this.config.disabled || this.closed) return;
+    clearTimeout(this.retryTimer);
     this.setState({ status: 'connecting' });
     const started = Date.now();
     try {
-      await withTimeout(this.connectOnce(), this.connectTimeoutMs, () => {
-        void this.client?.close().catch(() => {});
-        return `did not finish connecting within ${this.connectTimeoutMs} ms`;
-      });
+      try {
+        await this.connectWithTimeout();
+      } catch (error) {
+        // A 401: log in (no connect timeout while the user is in the browser), then connect again.
+        if (!this.auth || httpTransports?.httpStatusOf(error) !== 401 || this.closed) throw error;
+        await this.logIn();
+        await this.connectWithTimeout();
+      }
       this.connectedAt = Date.now();
+      this.transientFailures = 0;
       this.log.info(`ready: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`);
       this.setState({ status: 'ready' });
     } catch (error) {
@@ -77,6 +104,51 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       const reason = this.explainFailure(error);
       this.log.warn(`failed: ${reason}`);
       this.setState({ status: 'failed', reason });
+      if ((error as Error).name === 'TransientAuthError') this.scheduleRetry();
+    }
+  }
+
+  private async connectWithTimeout(): Promise<void> {
+    await withTimeout(this.connectOnce(), this.connectTimeoutMs, () => {
+      void this.client?.close().catch(() => {});
+      return `did not finish connecting within ${this.connectTimeoutMs} ms`;
+    });
+  }
+
+  private async logIn(): Promise<void> {
+    const auth = this.auth!;
+    this.setState({ status: 'needs-auth', reason: 'waiting for the login to finish in the browser' });
+    const onUrl = (url: string) => this.setState({ status: 'needs-auth', reason: 'waiting for the login to finish in the browser', authorizationUrl: url });
+    auth.on('login-url', onUrl);
+    try {
+      await auth.login();
+    } finally {
+      auth.off('login-url', onUrl);
+    }
+  }
+
+  /** The authorization server could not be reached: try again slowly (30 s, doubling to 5 min), never in a storm. */
+  private scheduleRetry(): void {
+    const delay = Math.min(AUTH_RETRY_MAX_MS, AUTH_RETRY_MIN_MS * 2 ** this.transientFailures++);
+    this.log.info(`will try again in ${Math.round(delay / 1000)} s`);
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    this.retryTimer.unref();
+  }
+
+  /** A 401 on a live connection that a refresh could not cure: log in again, then reconnect. */
+  private async reauthenticate(): Promise<void> {
+    if (this.reauthenticating || this.closed || !this.auth) return;
+    this.reauthenticating = true;
+    try {
+      const client = this.client;
+      this.client = undefined;
+      this.transport = undefined;
+      this.tools = [];
+      await client?.close().catch(() => {});
+      this.log.warn('the server no longer accepts the login; logging in again');
+      await this.connect();
+    } finally {
+      this.reauthenticating = false;
     }
   }
 
@@ -88,20 +160,39 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       await this.connectWith(transport);
       return;
     }
-    // HTTP support (undici, the SDK's HTTP transports) is loaded only when a server needs it.
+    // HTTP support (undici, the SDK's HTTP transports, OAuth) is loaded only when a server needs it.
     const http = await loadHttpTransports();
+    const options = await this.httpOptions(http, config);
     if (config.transport === 'sse') {
-      await this.connectWith(http.createSseTransport(config));
+      await this.connectWith(http.createSseTransport(config, options));
       return;
     }
     try {
-      await this.connectWith(http.createStreamableHttpTransport(config));
+      await this.connectWith(http.createStreamableHttpTransport(config, options));
     } catch (error) {
       if (!http.shouldFallBackToSse(error) || this.closed) throw error;
       this.log.info(`Streamable HTTP refused (${errorMessage(error)}); trying the older HTTP+SSE transport`);
       this.transportKind = 'sse';
-      await this.connectWith(http.createSseTransport(config));
+      await this.connectWith(http.createSseTransport(config, options));
     }
+  }
+
+  private async httpOptions(http: typeof HttpTransportModule, config: HttpServerConfig): Promise<HttpTransportModule.HttpTransportOptions> {
+    if (!this.authSettings) return {};
+    this.auth ??= http.createServerAuth({
+      name: this.name,
+      url: config.url,
+      oauth: config.oauth,
+      store: this.authSettings.store,
+      log: this.log,
+      noBrowser: this.authSettings.noBrowser,
+      headless: this.authSettings.headless,
+      callbackTimeoutMs: this.authSettings.callbackTimeoutMs,
+    });
+    // Logins from earlier runs and other processes are picked up at every (re)connect.
+    await this.auth.reload();
+    const auth = this.auth;
+    return { wrapFetch: (base) => auth.authorizedFetch(base) };
   }
 
   private async connectWith(transport: Transport): Promise<void> {
@@ -168,11 +259,20 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     if (!transport || this.state.status !== 'ready') {
       throw new Error(`server "${this.name}" is not ready (${describeState(this.state)})`);
     }
-    await transport.send(message);
+    try {
+      await transport.send(message);
+    } catch (error) {
+      if (httpTransports?.httpStatusOf(error) === 401) {
+        void this.reauthenticate();
+        throw new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
+      }
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = undefined;
     this.transport = undefined;
@@ -197,7 +297,10 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       return last ? `${message} (last stderr: ${last})` : message;
     }
     if (httpTransports?.httpStatusOf(error) === 401) {
-      return 'the server requires OAuth login (HTTP 401)';
+      return 'the server requires an OAuth login (HTTP 401) and none succeeded';
+    }
+    if (error instanceof Error && /Error$/.test(error.name) && ['OAuthFlowError', 'UnsafeAuthorizationServerError', 'TransientAuthError', 'LoginRequiredError', 'LockTimeoutError', 'CallbackPortInUseError'].includes(error.name)) {
+      return `login failed: ${redact(message)}`;
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'ECONNREFUSED') return `cannot reach ${this.config.url}: connection refused (is the server running?)`;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { Downstream } from './downstream.js';
+import { Downstream, type AuthSettings } from './downstream.js';
 
 /**
  * All configured downstreams. Connects them in parallel; each one's failure stays its own.
@@ -11,9 +11,9 @@ export class DownstreamSet extends EventEmitter<{ changed: [] }> {
   readonly servers: Downstream[];
   private readonly byName = new Map<string, Downstream>();
 
-  constructor(config: GatewayConfig, log: Logger) {
+  constructor(config: GatewayConfig, log: Logger, auth?: AuthSettings) {
     super();
-    this.servers = config.servers.map((server) => new Downstream(server, log.child(server.name), config.gateway.connectTimeout));
+    this.servers = config.servers.map((server) => new Downstream(server, log.child(server.name), config.gateway.connectTimeout, auth));
     for (const server of this.servers) {
       this.byName.set(server.name, server);
       server.on('changed', () => this.emit('changed'));

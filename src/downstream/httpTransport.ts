@@ -1,28 +1,37 @@
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { HttpServerConfig } from '../config/types.js';
+import { ServerAuth, type ServerAuthOptions } from '../oauth/serverAuth.js';
 import { mcpFetch } from './httpFetch.js';
 
 export interface HttpTransportOptions {
-  authProvider?: OAuthClientProvider;
+  /** Wraps the MCP fetch, e.g. ServerAuth's, which adds the server's Bearer token. */
+  wrapFetch?: (base: FetchLike) => FetchLike;
+}
+
+function fetchFor(options: HttpTransportOptions): FetchLike {
+  const base = mcpFetch() as FetchLike;
+  return options.wrapFetch ? options.wrapFetch(base) : base;
 }
 
 export function createStreamableHttpTransport(config: HttpServerConfig, options: HttpTransportOptions = {}): Transport {
   return new StreamableHTTPClientTransport(new URL(config.url), {
     requestInit: { headers: config.headers },
-    fetch: mcpFetch(),
-    authProvider: options.authProvider,
+    fetch: fetchFor(options),
   });
 }
 
 export function createSseTransport(config: HttpServerConfig, options: HttpTransportOptions = {}): Transport {
   return new SSEClientTransport(new URL(config.url), {
     requestInit: { headers: config.headers },
-    fetch: mcpFetch(),
-    authProvider: options.authProvider,
+    fetch: fetchFor(options),
   });
+}
+
+/** The OAuth side of an HTTP server (loaded with the HTTP transports). */
+export function createServerAuth(options: ServerAuthOptions): ServerAuth {
+  return new ServerAuth(options);
 }
 
 /**
@@ -35,5 +44,5 @@ export function shouldFallBackToSse(error: unknown): boolean {
 
 /** The HTTP status behind a Streamable HTTP transport error, if that is what it is. */
 export function httpStatusOf(error: unknown): number | undefined {
-  return error instanceof StreamableHTTPError ? error.code : undefined;
+  return error instanceof StreamableHTTPError || error instanceof SseError ? error.code : undefined;
 }

@@ -1,10 +1,14 @@
+import { gatewayPaths } from '../config/gatewayPaths.js';
 import type { GatewayConfig } from '../config/types.js';
 import { DownstreamSet } from '../downstream/downstreamSet.js';
 import { Logger, type LogLevel } from '../log/logger.js';
+import { TokenStore } from '../oauth/tokenStore.js';
 
 export interface RuntimeOptions {
   logLevel?: LogLevel;
   logFile?: string;
+  /** Print login URLs instead of opening a browser. */
+  noBrowser?: boolean;
 }
 
 /** The logger and downstreams that `serve` and `list` both start from a config. */
@@ -14,5 +18,7 @@ export function createRuntime(config: GatewayConfig, options: RuntimeOptions): {
     file: options.logFile ?? config.gateway.logFile,
   });
   for (const warning of config.warnings) log.warn(warning);
-  return { log, downstreams: new DownstreamSet(config, log) };
+  const store = new TokenStore(gatewayPaths().data, log);
+  const auth = { store, noBrowser: options.noBrowser, callbackTimeoutMs: config.gateway.callbackTimeout };
+  return { log, downstreams: new DownstreamSet(config, log, auth) };
 }

@@ -1,0 +1,47 @@
+import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { checkEndpointUrl } from './urlRules.js';
+
+/** Compares issuer identifiers as URLs, tolerating one trailing `/` (as the SDK does for its own binding). */
+export function sameIssuer(a: string, b: string): boolean {
+  let [x, y] = [a, b];
+  try {
+    [x, y] = [new URL(a).href, new URL(b).href];
+  } catch {
+    // Compared as written.
+  }
+  return x === y || x.replace(/\/$/, '') === y.replace(/\/$/, '');
+}
+
+/**
+ * What the gateway insists on before it talks to an authorization server, checked right
+ * after the SDK's discovery (the SDK 1.32 checks none of it):
+ * - the metadata's `issuer` is the URL it was discovered from (RFC 8414 §3.3);
+ * - PKCE S256 is offered: `code_challenge_methods_supported` present and listing it
+ *   (the SDK lets an absent list through);
+ * - every endpoint is https (http only on loopback), no other scheme.
+ */
+export function checkDiscovery(state: OAuthDiscoveryState): void {
+  const metadata = state.authorizationServerMetadata;
+  const asUrl = state.authorizationServerUrl;
+  checkEndpointUrl(asUrl, 'the authorization server URL');
+  if (!metadata) {
+    throw new UnsafeAuthorizationServerError(`${asUrl} publishes no OAuth authorization server metadata (RFC 8414 / OpenID discovery)`);
+  }
+  if (typeof metadata.issuer !== 'string' || !sameIssuer(metadata.issuer, asUrl)) {
+    throw new UnsafeAuthorizationServerError(
+      `the authorization server metadata at ${asUrl} names a different issuer (${String(metadata.issuer)}); RFC 8414 requires them to match`,
+    );
+  }
+  const methods = metadata.code_challenge_methods_supported;
+  if (!Array.isArray(methods) || !methods.includes('S256')) {
+    throw new UnsafeAuthorizationServerError(
+      `${asUrl} does not offer PKCE with S256 (code_challenge_methods_supported: ${methods ? JSON.stringify(methods) : 'absent'}); the gateway requires it`,
+    );
+  }
+  for (const field of ['authorization_endpoint', 'token_endpoint', 'registration_endpoint', 'revocation_endpoint'] as const) {
+    const value = (metadata as Record<string, unknown>)[field];
+    if (value !== undefined) checkEndpointUrl(value, `the authorization server's ${field}`);
+  }
+  if (state.resourceMetadataUrl) checkEndpointUrl(state.resourceMetadataUrl, 'the resource_metadata URL');
+}

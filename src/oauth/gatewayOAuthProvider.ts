@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { OAuthServerConfig } from '../config/types.js';
+import { checkDiscovery } from './discoveryChecks.js';
+import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import type { StoredClient, StoredTokens, TokenStore } from './tokenStore.js';
+
+export const CLIENT_NAME = 'mcp-oauth-gateway';
+
+/**
+ * The OAuthClientProvider the SDK's `auth()` runs a login with, for one server. It is
+ * backed by the token store, the config's static client, and the loopback listener of the
+ * flow in progress; the SDK does discovery, registration, PKCE and the code exchange.
+ *
+ * It deliberately hands `auth()` no tokens: the gateway calls `auth()` only when a browser
+ * login is needed, and refreshes tokens itself (see ServerAuth), so that the SDK never
+ * falls through from a failed refresh to a new browser login on its own.
+ */
+export class GatewayOAuthProvider implements OAuthClientProvider {
+  /** Set per flow, before `auth()`: the loopback redirect URI. */
+  redirectUri?: string;
+  /** Captured in `redirectToAuthorization`: what the user must open. */
+  authorizationUrl?: URL;
+  private flowState?: string;
+  private verifier?: string;
+  private discovery?: OAuthDiscoveryState;
+  readonly validateResourceURL?: OAuthClientProvider['validateResourceURL'];
+
+  constructor(
+    private readonly serverUrl: string,
+    private readonly store: TokenStore,
+    private readonly config: OAuthServerConfig = {},
+    private readonly onTokensSaved: (tokens: StoredTokens) => Promise<void>,
+  ) {
+    // `resource: false` in the config: omit the RFC 8707 parameter (Entra ID rejects it).
+    if (config.resource === false) this.validateResourceURL = async () => undefined;
+  }
+
+  get redirectUrl(): string | undefined {
+    return this.redirectUri;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: CLIENT_NAME,
+      redirect_uris: this.redirectUri ? [this.redirectUri] : [],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: this.config.clientSecret ? 'client_secret_post' : 'none',
+      scope: this.fallbackScope(),
+    };
+  }
+
+  /** Config scopes apply only when the protected resource metadata names none (an empty list means "no scope"). */
+  private fallbackScope(): string | undefined {
+    if (this.discovery?.resourceMetadata?.scopes_supported !== undefined) return undefined;
+    return this.config.scopes?.length ? this.config.scopes.join(' ') : undefined;
+  }
+
+  /** A fresh, unguessable `state` for this flow. */
+  state(): string {
+    this.flowState = randomBytes(24).toString('base64url');
+    return this.flowState;
+  }
+
+  get expectedState(): string | undefined {
+    return this.flowState;
+  }
+
+  async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
+    if (this.config.clientId) {
+      return { client_id: this.config.clientId, ...(this.config.clientSecret ? { client_secret: this.config.clientSecret } : {}) };
+    }
+    const stored = await this.store.readClient(this.serverUrl);
+    // A registration made for another loopback port no longer matches: register again.
+    if (!stored || stored.source !== 'dcr' || (this.redirectUri && stored.redirect_uri !== this.redirectUri)) return undefined;
+    return stored;
+  }
+
+  async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
+    if (this.config.clientId) return; // Static clients live in the config.
+    if (typeof info.client_id !== 'string' || !info.client_id) {
+      throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
+    }
+    const record: StoredClient = { ...info, source: 'dcr', redirect_uri: this.redirectUri };
+    await this.store.writeClient(this.serverUrl, record);
+  }
+
+  tokens(): OAuthTokens | undefined {
+    return undefined;
+  }
+
+  async saveTokens(tokens: OAuthTokens): Promise<void> {
+    if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
+      throw new UnsafeAuthorizationServerError(`the token response has token_type ${JSON.stringify(tokens.token_type)}; only Bearer is supported`);
+    }
+    const now = Date.now();
+    await this.onTokensSaved({
+      ...tokens,
+      obtained_at: now,
+      expires_at: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
+    });
+  }
+
+  redirectToAuthorization(url: URL): void {
+    this.authorizationUrl = url;
+  }
+
+  saveCodeVerifier(verifier: string): void {
+    this.verifier = verifier;
+  }
+
+  codeVerifier(): string {
+    if (!this.verifier) throw new Error('no PKCE verifier: this login was not started by this process');
+    return this.verifier;
+  }
+
+  async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    if (scope === 'verifier') {
+      this.verifier = undefined;
+      return;
+    }
+    const kinds: Array<'tokens' | 'client' | 'discovery'> =
+      scope === 'all' ? ['tokens', 'client', 'discovery'] : [scope];
+    if (kinds.includes('discovery')) this.discovery = undefined;
+    await this.store.delete(this.serverUrl, kinds);
+  }
+
+  async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
+    checkDiscovery(state);
+    this.discovery = state;
+    await this.store.writeDiscovery(this.serverUrl, state);
+  }
+
+  async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
+    if (!this.discovery) {
+      const stored = await this.store.readDiscovery(this.serverUrl);
+      try {
+        if (stored) checkDiscovery(stored);
+        this.discovery = stored;
+      } catch {
+        await this.store.delete(this.serverUrl, ['discovery']); // Discover afresh.
+      }
+    }
+    return this.discovery;
+  }
+
+  /** Called once per flow: forget what the previous flow left in memory. */
+  resetFlow(redirectUri: string): void {
+    this.redirectUri = redirectUri;
+    this.authorizationUrl = undefined;
+    this.flowState = undefined;
+    this.verifier = undefined;
+  }
+}

@@ -1,0 +1,61 @@
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { checkEndpointUrl } from './urlRules.js';
+import { TransientAuthError } from './oauthErrors.js';
+
+export const OAUTH_TIMEOUT_MS = 15_000;
+export const OAUTH_MAX_RESPONSE_BYTES = 1024 * 1024;
+const MAX_REDIRECTS = 3;
+
+/**
+ * The fetch for everything OAuth (metadata, registration, token requests): each URL,
+ * including every redirect target, must pass the endpoint rules; each request has a
+ * timeout; each response body is capped. Network failures and timeouts become
+ * TransientAuthError, so callers can tell "try again later" from "log in again".
+ */
+export function createOAuthFetch(
+  base: FetchLike = fetch,
+  { timeoutMs = OAUTH_TIMEOUT_MS, maxBytes = OAUTH_MAX_RESPONSE_BYTES } = {},
+): FetchLike {
+  return async (input, init) => {
+    let url = checkEndpointUrl(String(input instanceof URL ? input.href : input), 'an OAuth endpoint');
+    let requestInit: RequestInit = { ...init, redirect: 'manual' };
+    for (let hop = 0; ; hop++) {
+      const signal = init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      let response: Response;
+      try {
+        response = await base(url, { ...requestInit, signal });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const why = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+        throw new TransientAuthError(`cannot reach ${url.origin}: ${why}`);
+      }
+      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+        await response.body?.cancel().catch(() => {});
+        if (hop >= MAX_REDIRECTS) throw new TransientAuthError(`too many redirects from ${url.origin}`);
+        url = checkEndpointUrl(new URL(response.headers.get('location')!, url).href, `a redirect from ${url.origin}`);
+        if (response.status === 303) requestInit = { ...requestInit, method: 'GET', body: undefined };
+        continue;
+      }
+      return capBody(response, maxBytes, url);
+    }
+  };
+}
+
+async function capBody(response: Response, maxBytes: number, url: URL): Promise<Response> {
+  if (!response.body) return response;
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new TransientAuthError(`${url.origin} sent a response over ${maxBytes} bytes; refusing it`);
+    }
+    chunks.push(value);
+  }
+  const body = Buffer.concat(chunks);
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

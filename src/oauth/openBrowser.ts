@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import type { Logger } from '../log/logger.js';
+
+export interface BrowserOptions {
+  /** `--no-browser` / headless: never try to open one. */
+  noBrowser?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type BrowserOutcome = 'launched' | 'printed';
+
+/** Why no browser can open here, or undefined if one probably can. */
+export function noBrowserReason(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | undefined {
+  if (env.MCP_GATEWAY_BROWSER) return undefined;
+  if (env.SSH_CONNECTION || env.SSH_TTY) return 'this is an SSH session';
+  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)';
+  return undefined;
+}
+
+/**
+ * Shows the user the authorization URL: `MCP_GATEWAY_BROWSER` (a command given the URL as
+ * its one argument) if set, else the system browser through `open`. Where none can open,
+ * or with `noBrowser`, the URL is printed to stderr with one line of instructions; the
+ * caller keeps waiting for the callback either way.
+ */
+export async function showAuthorizationUrl(url: string, serverName: string, log: Logger, options: BrowserOptions = {}): Promise<BrowserOutcome> {
+  const env = options.env ?? process.env;
+  const why = options.noBrowser ? 'the browser is turned off (--no-browser)' : noBrowserReason(env);
+  if (why) {
+    printUrl(url, serverName, why);
+    return 'printed';
+  }
+  try {
+    if (env.MCP_GATEWAY_BROWSER) {
+      const child = spawn(env.MCP_GATEWAY_BROWSER, [url], { stdio: 'ignore', detached: true, shell: false });
+      await new Promise<void>((resolve, reject) => {
+        child.once('error', reject);
+        child.once('spawn', () => resolve());
+      });
+      child.unref();
+    } else {
+      const { default: open } = await import('open');
+      const child = await open(url, { wait: false });
+      child.once('error', () => {});
+    }
+    log.info(`opened the browser to log in to ${serverName}; waiting for you to finish there…`);
+    return 'launched';
+  } catch (error) {
+    printUrl(url, serverName, `the browser could not be started (${(error as Error).message})`);
+    return 'printed';
+  }
+}
+
+function printUrl(url: string, serverName: string, why: string): void {
+  process.stderr.write(
+    `\n${serverName} needs you to log in, and ${why}.\n` +
+      `Open this URL in a browser on this machine and approve; the gateway is waiting for the redirect:\n\n  ${url}\n\n`,
+  );
+}

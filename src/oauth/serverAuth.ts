@@ -1,0 +1,433 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import {
+  auth,
+  discoverOAuthServerInfo,
+  refreshAuthorization,
+  type OAuthDiscoveryState,
+} from '@modelcontextprotocol/sdk/client/auth.js';
+import { OAuthError, InvalidClientError, InvalidGrantError, ServerError, TemporarilyUnavailableError, TooManyRequestsError, UnauthorizedClientError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { OAuthServerConfig } from '../config/types.js';
+import { errorMessage, type Logger } from '../log/logger.js';
+import { redact, registerSecret } from '../log/redact.js';
+import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { checkDiscovery } from './discoveryChecks.js';
+import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
+import { CallbackPortInUseError, DEFAULT_CALLBACK_TIMEOUT_MS, startLoopbackListener, type LoopbackListener } from './loopbackListener.js';
+import { createOAuthFetch } from './oauthFetch.js';
+import { LoginRequiredError, OAuthFlowError, TransientAuthError } from './oauthErrors.js';
+import { showAuthorizationUrl } from './openBrowser.js';
+import { withStoreLock } from './storeLock.js';
+import type { StoredTokens, TokenStore } from './tokenStore.js';
+import { bearerChallenge } from './wwwAuthenticate.js';
+
+export interface ServerAuthOptions {
+  name: string;
+  url: string;
+  oauth?: OAuthServerConfig;
+  store: TokenStore;
+  log: Logger;
+  /** Print the login URL instead of opening a browser. */
+  noBrowser?: boolean;
+  /** Never start an interactive login (a server that needs one fails with what to do). */
+  headless?: boolean;
+  callbackTimeoutMs?: number;
+  /** Tries of one refresh before it is reported as failed (transient errors only). */
+  refreshAttempts?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** No automatic browser launch for a server more often than this (across processes). */
+export const BROWSER_LAUNCH_INTERVAL_MS = 60_000;
+/** Refresh this long before expiry at most (less for short-lived tokens: a quarter of their lifetime). */
+const REFRESH_MARGIN_MS = 60_000;
+
+/**
+ * The OAuth side of one HTTP server: its tokens, kept fresh, and its logins.
+ *
+ * - `authorizedFetch` adds the server's Bearer token to requests for the server's own
+ *   origin only, refreshes it shortly before expiry, and on a 401 refreshes once and
+ *   retries; a 401 it cannot cure goes back to the transport, which then fails with 401.
+ * - `login()` runs the SDK's `auth()` with a GatewayOAuthProvider: discovery, registration,
+ *   PKCE, the browser and the loopback callback, the code exchange.
+ * - Refreshes and logins hold the store's per-server lock, so gateway processes sharing a
+ *   store neither replay a rotated refresh token nor open a second browser: whoever gets
+ *   the lock re-reads the store first.
+ * - Transient refresh failures are retried with backoff and never lead to a browser.
+ */
+export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
+  readonly provider: GatewayOAuthProvider;
+  private tokens?: StoredTokens;
+  private loaded = false;
+  private unsaved = false;
+  private saveRetry?: NodeJS.Timeout;
+  private refreshing?: Promise<StoredTokens | undefined>;
+  private loggingIn?: Promise<void>;
+  private challenge: { resourceMetadata?: string; scope?: string } = {};
+  private readonly oauthFetch: FetchLike;
+  private readonly origin: string;
+
+  constructor(private readonly options: ServerAuthOptions) {
+    super();
+    this.origin = new URL(options.url).origin;
+    this.oauthFetch = createOAuthFetch();
+    this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, (tokens) => this.adopt(tokens));
+    if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
+  }
+
+  private get log(): Logger {
+    return this.options.log;
+  }
+
+  private get dir(): string {
+    return this.options.store.dirFor(this.options.url);
+  }
+
+  /** Whether tokens are held (not whether they still work). */
+  get hasTokens(): boolean {
+    return this.tokens !== undefined;
+  }
+
+  /** Reads the stored tokens again: on every (re)connect, so logins from other processes and earlier runs are used. */
+  async reload(): Promise<void> {
+    if (this.unsaved) return; // What we hold is newer than the store.
+    this.tokens = await this.options.store.readTokens(this.options.url);
+    this.loaded = true;
+    if (this.tokens) {
+      registerSecret(this.tokens.access_token);
+      registerSecret(this.tokens.refresh_token);
+    }
+  }
+
+  /** The fetch for this server's MCP traffic. */
+  authorizedFetch(base: FetchLike): FetchLike {
+    return async (input, init) => {
+      const target = new URL(input instanceof URL ? input.href : String(input));
+      // A token is only ever sent to the server it was issued for.
+      if (target.origin !== this.origin) return base(input, init);
+      const token = await this.currentAccessToken();
+      let response = await base(input, withBearer(init, token));
+      if (response.status !== 401) return response;
+      this.rememberChallenge(response.headers.get('www-authenticate'));
+      if (!this.tokens?.refresh_token) return response;
+      await response.body?.cancel().catch(() => {});
+      const refreshed = await this.refresh(token);
+      if (!refreshed) return new Response(null, { status: 401, headers: response.headers });
+      response = await base(input, withBearer(init, refreshed.access_token));
+      if (response.status === 401) this.rememberChallenge(response.headers.get('www-authenticate'));
+      return response;
+    };
+  }
+
+  private rememberChallenge(header: string | null): void {
+    const bearer = bearerChallenge(header);
+    if (!bearer) return;
+    this.challenge = { resourceMetadata: bearer.resourceMetadata, scope: bearer.scope };
+  }
+
+  private async currentAccessToken(): Promise<string | undefined> {
+    if (!this.loaded) await this.reload();
+    const tokens = this.tokens;
+    if (!tokens) return undefined;
+    if (!expiresSoon(tokens)) return tokens.access_token;
+    if (!tokens.refresh_token) return expired(tokens) ? undefined : tokens.access_token;
+    const refreshed = await this.refresh(tokens.access_token);
+    return refreshed?.access_token;
+  }
+
+  /**
+   * Refreshes the tokens (one refresh at a time in this process, under the store lock across
+   * processes). `rejected` is the access token that failed or is expiring: if the store
+   * already holds another, a sibling refreshed first and that one is used.
+   * Resolves undefined when the refresh token is no longer good (a login is needed);
+   * throws TransientAuthError when the authorization server could not be reached.
+   */
+  refresh(rejected: string | undefined): Promise<StoredTokens | undefined> {
+    this.refreshing ??= withStoreLock(this.dir, () => this.refreshLocked(rejected), {
+      timeoutMs: (this.options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) + 30_000,
+    }).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshLocked(rejected: string | undefined): Promise<StoredTokens | undefined> {
+    if (!this.unsaved) {
+      const onDisk = await this.options.store.readTokens(this.options.url);
+      if (onDisk && (!this.tokens || onDisk.obtained_at >= this.tokens.obtained_at)) this.tokens = onDisk;
+    }
+    const current = this.tokens;
+    if (current && current.access_token !== rejected && !expiresSoon(current)) return current;
+    if (!current?.refresh_token) return undefined;
+    const attempts = this.options.refreshAttempts ?? 4;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.refreshOnce(current.refresh_token);
+      } catch (error) {
+        const kind = classifyTokenError(error);
+        if (kind === 'transient') {
+          if (attempt + 1 >= attempts) throw new TransientAuthError(`token refresh failed ${attempts} times: ${redact(errorMessage(error))}`);
+          const delay = backoffDelay(attempt);
+          this.log.warn(`token refresh failed (${redact(errorMessage(error))}); retrying in ${(delay / 1000).toFixed(1)} s`);
+          await sleep(delay);
+          continue;
+        }
+        if (kind === 'client') {
+          this.log.warn('the authorization server no longer knows this client (invalid_client); registering again at the next login');
+          await this.options.store.delete(this.options.url, this.options.oauth?.clientId ? ['tokens'] : ['tokens', 'client']);
+        } else {
+          this.log.warn(`the refresh token was refused (${redact(errorMessage(error)) || 'invalid_grant'}); a new login is needed`);
+          await this.options.store.delete(this.options.url, ['tokens']);
+        }
+        this.tokens = undefined;
+        return undefined;
+      }
+    }
+  }
+
+  private async refreshOnce(refreshToken: string): Promise<StoredTokens> {
+    const discovery = await this.ensureDiscovery();
+    const clientInformation = await this.provider.clientInformation();
+    if (!clientInformation) throw new InvalidClientError('no client registration is stored for this server');
+    const result = await refreshAuthorization(discovery.authorizationServerUrl, {
+      metadata: discovery.authorizationServerMetadata,
+      clientInformation,
+      refreshToken,
+      resource: this.resourceIndicator(discovery),
+      fetchFn: this.oauthFetch,
+    });
+    if (typeof result.token_type !== 'string' || result.token_type.toLowerCase() !== 'bearer') {
+      throw new OAuthFlowError('unsupported_token_type', `the refresh response has token_type ${JSON.stringify(result.token_type)}; only Bearer is supported`);
+    }
+    const now = Date.now();
+    const tokens: StoredTokens = {
+      ...result,
+      refresh_token: result.refresh_token ?? refreshToken,
+      obtained_at: now,
+      expires_at: typeof result.expires_in === 'number' ? now + result.expires_in * 1000 : undefined,
+      ...(this.tokens?.issuer ? { issuer: this.tokens.issuer } : {}),
+    };
+    await this.adopt(tokens);
+    this.log.info('refreshed the access token');
+    return tokens;
+  }
+
+  private resourceIndicator(discovery: OAuthDiscoveryState): URL | undefined {
+    if (this.options.oauth?.resource === false) return undefined;
+    const resource = discovery.resourceMetadata?.resource;
+    return resource ? new URL(resource) : undefined;
+  }
+
+  /**
+   * Makes tokens current: persisted before they are used (so a rotated refresh token is
+   * never lost), and if the store cannot be written, kept in memory and saved again later.
+   */
+  private async adopt(tokens: StoredTokens): Promise<void> {
+    registerSecret(tokens.access_token);
+    registerSecret(tokens.refresh_token);
+    this.tokens = tokens;
+    this.loaded = true;
+    try {
+      await this.options.store.writeTokens(this.options.url, tokens);
+      this.unsaved = false;
+    } catch (error) {
+      this.unsaved = true;
+      this.log.error(`could not save the tokens (${errorMessage(error)}); keeping them in memory and retrying the save`);
+      this.scheduleSaveRetry();
+    }
+  }
+
+  private scheduleSaveRetry(attempt = 0): void {
+    clearTimeout(this.saveRetry);
+    this.saveRetry = setTimeout(async () => {
+      if (!this.unsaved || !this.tokens) return;
+      try {
+        await this.options.store.writeTokens(this.options.url, this.tokens);
+        this.unsaved = false;
+        this.log.info('saved the tokens that could not be saved before');
+      } catch {
+        this.scheduleSaveRetry(attempt + 1);
+      }
+    }, backoffDelay(attempt, 1000, 60_000));
+    this.saveRetry.unref();
+  }
+
+  private async ensureDiscovery(): Promise<OAuthDiscoveryState> {
+    const cached = await this.provider.discoveryState();
+    if (cached?.authorizationServerMetadata) return cached;
+    const state = await this.discover();
+    await this.provider.saveDiscoveryState(state);
+    return state;
+  }
+
+  private async discover(): Promise<OAuthDiscoveryState> {
+    const configured = this.options.oauth?.authServerMetadataUrl;
+    if (configured) {
+      const response = await this.oauthFetch(configured, { headers: { accept: 'application/json' } });
+      if (!response.ok) throw new TransientAuthError(`${configured} answered HTTP ${response.status}`);
+      const metadata = (await response.json()) as OAuthDiscoveryState['authorizationServerMetadata'];
+      return { authorizationServerUrl: String(metadata?.issuer ?? new URL('/', configured)), authorizationServerMetadata: metadata };
+    }
+    const resourceMetadataUrl = this.challenge.resourceMetadata ? new URL(this.challenge.resourceMetadata) : undefined;
+    const info = await discoverOAuthServerInfo(this.options.url, { resourceMetadataUrl, fetchFn: this.oauthFetch });
+    const state: OAuthDiscoveryState = { ...info, resourceMetadataUrl: resourceMetadataUrl?.href };
+    checkDiscovery(state);
+    return state;
+  }
+
+  /**
+   * An interactive login: one at a time per server in this process, under the store lock
+   * across processes (a process that waited for the lock uses the tokens its sibling got).
+   */
+  login({ force = false } = {}): Promise<void> {
+    this.loggingIn ??= this.loginOnce(force).finally(() => {
+      this.loggingIn = undefined;
+    });
+    return this.loggingIn;
+  }
+
+  private async loginOnce(force: boolean): Promise<void> {
+    const rejected = this.tokens?.access_token;
+    if (this.options.headless) {
+      throw new LoginRequiredError(
+        `${this.options.name} needs a login and this gateway runs headless; run \`gateway auth login ${this.options.name}\` where a browser is, then copy the store here`,
+      );
+    }
+    await withStoreLock(
+      this.dir,
+      async () => {
+        const onDisk = await this.options.store.readTokens(this.options.url);
+        if (!force && onDisk && onDisk.access_token !== rejected && !expired(onDisk)) {
+          this.tokens = onDisk; // A sibling process logged in while we waited.
+          this.log.info('using the login another gateway process just completed');
+          return;
+        }
+        if (!force) await this.checkBrowserRateLimit();
+        await this.interactiveLogin();
+      },
+      { timeoutMs: (this.options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) + 60_000 },
+    );
+  }
+
+  private async checkBrowserRateLimit(): Promise<void> {
+    const text = await readFileIfExists(join(this.dir, 'browser.json')).catch(() => undefined);
+    const last = text ? Number((JSON.parse(text) as { launched_at?: number }).launched_at) : 0;
+    const wait = last + BROWSER_LAUNCH_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      throw new LoginRequiredError(
+        `a login for ${this.options.name} was started less than a minute ago; not opening another browser tab (try again in ${Math.ceil(wait / 1000)} s)`,
+      );
+    }
+  }
+
+  private async interactiveLogin(): Promise<void> {
+    const listener = await this.startListener();
+    try {
+      this.provider.resetFlow(listener.redirectUri);
+      if (this.options.oauth?.authServerMetadataUrl && !(await this.provider.discoveryState())) {
+        await this.provider.saveDiscoveryState(await this.discover());
+      }
+      const resourceMetadataUrl = this.challenge.resourceMetadata ? new URL(this.challenge.resourceMetadata) : undefined;
+      const result = await auth(this.provider, {
+        serverUrl: this.options.url,
+        resourceMetadataUrl,
+        scope: this.challenge.scope,
+        fetchFn: this.oauthFetch,
+      });
+      if (result === 'AUTHORIZED') return;
+      const authorizationUrl = this.provider.authorizationUrl;
+      const state = this.provider.expectedState;
+      if (!authorizationUrl || !state) throw new Error('the SDK did not produce an authorization URL');
+      const metadata = (await this.provider.discoveryState())?.authorizationServerMetadata as
+        | (Record<string, unknown> & { issuer: string })
+        | undefined;
+      const issuer = metadata?.authorization_response_iss_parameter_supported === true ? metadata.issuer : undefined;
+      await writeFileAtomic(join(this.dir, 'browser.json'), JSON.stringify({ launched_at: Date.now() }));
+      this.emit('login-url', authorizationUrl.href);
+      await showAuthorizationUrl(authorizationUrl.href, this.options.name, this.log, { noBrowser: this.options.noBrowser, env: this.options.env });
+      const code = await listener.waitForCode({
+        serverName: this.options.name,
+        state,
+        issuer,
+        timeoutMs: this.options.callbackTimeoutMs,
+      });
+      registerSecret(code);
+      await auth(this.provider, { serverUrl: this.options.url, authorizationCode: code, resourceMetadataUrl, fetchFn: this.oauthFetch });
+      this.log.info(`logged in to ${this.options.name}`);
+    } catch (error) {
+      throw sanitize(error);
+    } finally {
+      await listener.close();
+    }
+  }
+
+  /** The loopback listener on the port the registration names (or config), else an ephemeral one. */
+  private async startListener(): Promise<LoopbackListener> {
+    const configured = this.options.oauth?.callbackPort;
+    if (configured) {
+      try {
+        return await startLoopbackListener(configured);
+      } catch (error) {
+        if (error instanceof CallbackPortInUseError) {
+          throw new OAuthFlowError('port_in_use', `${error.message}; free it, or change mcpServers.${this.options.name}.oauth.callbackPort (the client registration must list the new port too)`);
+        }
+        throw error;
+      }
+    }
+    const stored = this.options.oauth?.clientId ? undefined : await this.options.store.readClient(this.options.url);
+    const storedPort = stored?.redirect_uri ? Number(new URL(stored.redirect_uri).port) : 0;
+    if (storedPort) {
+      try {
+        return await startLoopbackListener(storedPort);
+      } catch (error) {
+        if (!(error instanceof CallbackPortInUseError)) throw error;
+        this.log.info(`${error.message}; registering again with another port`);
+        await this.options.store.delete(this.options.url, ['client']);
+      }
+    }
+    return startLoopbackListener(0);
+  }
+}
+
+function withBearer(init: RequestInit | undefined, token: string | undefined): RequestInit | undefined {
+  if (!token) return init;
+  const headers = new Headers(init?.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  return { ...init, headers };
+}
+
+function lifetime(tokens: StoredTokens): number | undefined {
+  return tokens.expires_at !== undefined ? tokens.expires_at - tokens.obtained_at : undefined;
+}
+
+function expiresSoon(tokens: StoredTokens): boolean {
+  const life = lifetime(tokens);
+  if (life === undefined || tokens.expires_at === undefined) return false;
+  return Date.now() >= tokens.expires_at - Math.min(REFRESH_MARGIN_MS, life / 4);
+}
+
+function expired(tokens: StoredTokens): boolean {
+  return tokens.expires_at !== undefined && Date.now() >= tokens.expires_at;
+}
+
+type TokenErrorKind = 'transient' | 'grant' | 'client';
+
+function classifyTokenError(error: unknown): TokenErrorKind {
+  if (error instanceof TransientAuthError) return 'transient';
+  if (error instanceof InvalidClientError || error instanceof UnauthorizedClientError) return 'client';
+  if (error instanceof InvalidGrantError) return 'grant';
+  if (error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError) return 'transient';
+  if (error instanceof OAuthError) return 'grant';
+  return 'transient';
+}
+
+/** The SDK's errors can carry the authorization server's raw response body: redact before it leaves. */
+function sanitize(error: unknown): Error {
+  if (error instanceof Error) {
+    error.message = redact(error.message);
+    return error;
+  }
+  return new Error(redact(String(error)));
+}
