@@ -1,6 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { checkEndpointUrl } from './urlRules.js';
-import { TransientAuthError } from './oauthErrors.js';
+import { TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
 
 export const OAUTH_TIMEOUT_MS = 15_000;
 export const OAUTH_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -41,8 +41,10 @@ export function createOAuthFetch(
   };
 }
 
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
 async function capBody(response: Response, maxBytes: number, url: URL): Promise<Response> {
-  if (!response.body) return response;
+  if (!response.body || NULL_BODY_STATUS.has(response.status)) return response;
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -52,7 +54,7 @@ async function capBody(response: Response, maxBytes: number, url: URL): Promise<
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new TransientAuthError(`${url.origin} sent a response over ${maxBytes} bytes; refusing it`);
+      throw new UnsafeAuthorizationServerError(`${url.origin} sent a response over ${maxBytes} bytes; refusing it`);
     }
     chunks.push(value);
   }

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// A stand-in browser for tests, used as MCP_GATEWAY_BROWSER: it is given the authorization
+// URL, records that it was launched (one line per launch in $FAKE_BROWSER_LOG), then plays
+// the user: follows the authorization server's redirects (its auto-approve mode) to the
+// gateway's loopback callback, unless $FAKE_BROWSER_MODE says otherwise:
+//   approve (default) | ignore (never finishes) | tamper-state (sends a wrong state first)
+import { appendFileSync } from 'node:fs';
+
+const url = process.argv[2];
+if (process.env.FAKE_BROWSER_LOG) appendFileSync(process.env.FAKE_BROWSER_LOG, `${url}\n`);
+const mode = process.env.FAKE_BROWSER_MODE ?? 'approve';
+if (mode === 'ignore') process.exit(0);
+
+let next = url;
+for (let hop = 0; hop < 10; hop++) {
+  const target = new URL(next);
+  if (mode === 'tamper-state' && target.pathname === '/callback') {
+    const forged = new URL(target);
+    forged.searchParams.set('state', 'forged');
+    const answer = await fetch(forged);
+    if (process.env.FAKE_BROWSER_LOG) appendFileSync(process.env.FAKE_BROWSER_LOG, `forged-state-answer ${answer.status}\n`);
+  }
+  const response = await fetch(target, { redirect: 'manual' });
+  const location = response.headers.get('location');
+  if (!location) {
+    if (process.env.FAKE_BROWSER_LOG) appendFileSync(process.env.FAKE_BROWSER_LOG, `final ${response.status} ${target.pathname}\n`);
+    break;
+  }
+  next = new URL(location, target).href;
+}
