@@ -27,8 +27,11 @@ export interface AuthSettings {
   callbackTimeoutMs?: number;
 }
 
-/** First retry of a server whose authorization server was unreachable; doubles up to the cap. */
-const AUTH_RETRY_MIN_MS = 30_000;
+/**
+ * First retry of a server whose authorization server was unreachable; doubles up to the cap.
+ * (MCP_GATEWAY_RETRY_BASE_MS shortens it for the test suite.)
+ */
+const AUTH_RETRY_MIN_MS = Number(process.env.MCP_GATEWAY_RETRY_BASE_MS) || 30_000;
 const AUTH_RETRY_MAX_MS = 5 * 60_000;
 
 export interface DownstreamEvents {
@@ -125,6 +128,20 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     } finally {
       auth.off('login-url', onUrl);
     }
+  }
+
+  /** A refresh failed for good on a live connection (the authorization server is down): failed until a slow retry succeeds. */
+  private authUnavailable(error: Error): void {
+    if (this.state.status !== 'ready' || this.closed) return;
+    const client = this.client;
+    this.client = undefined;
+    this.transport = undefined;
+    this.tools = [];
+    void client?.close().catch(() => {});
+    const reason = `login failed: ${redact(errorMessage(error))}`;
+    this.log.warn(`failed: ${reason}`);
+    this.setState({ status: 'failed', reason });
+    this.scheduleRetry();
   }
 
   /** The authorization server could not be reached: try again slowly (30 s, doubling to 5 min), never in a storm. */
@@ -265,6 +282,10 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       if (httpTransports?.httpStatusOf(error) === 401) {
         void this.reauthenticate();
         throw new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
+      }
+      if ((error as Error).name === 'TransientAuthError') {
+        this.authUnavailable(error as Error);
+        throw new Error(`${redact(errorMessage(error))}; the gateway retries in the background`);
       }
       throw error;
     }

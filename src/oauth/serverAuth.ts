@@ -311,15 +311,43 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     );
   }
 
+  /**
+   * Automatic browser launches per server, across processes: none while the last one, less
+   * than a minute ago, has not completed a login (it failed, timed out, or its process died:
+   * a crash-restart loop never opens a storm of tabs), and at most two a minute in any case.
+   */
   private async checkBrowserRateLimit(): Promise<void> {
-    const text = await readFileIfExists(join(this.dir, 'browser.json')).catch(() => undefined);
-    const last = text ? Number((JSON.parse(text) as { launched_at?: number }).launched_at) : 0;
-    const wait = last + BROWSER_LAUNCH_INTERVAL_MS - Date.now();
-    if (wait > 0) {
-      throw new LoginRequiredError(
-        `a login for ${this.options.name} was started less than a minute ago; not opening another browser tab (try again in ${Math.ceil(wait / 1000)} s)`,
-      );
+    const record = await this.readBrowserRecord();
+    const now = Date.now();
+    const recent = record.launches.filter((at) => now - at < BROWSER_LAUNCH_INTERVAL_MS);
+    if (!recent.length) return;
+    const last = Math.max(...recent);
+    if (record.completed && recent.length < 2) return;
+    const wait = Math.ceil((Math.min(...recent) + BROWSER_LAUNCH_INTERVAL_MS - now) / 1000);
+    throw new LoginRequiredError(
+      record.completed
+        ? `${this.options.name} needed two logins within a minute; not opening another browser tab automatically (restart the gateway in ${wait} s to try again)`
+        : `a login for ${this.options.name} was started ${Math.round((now - last) / 1000)} s ago and did not complete; not opening another browser tab automatically (restart the gateway in ${Math.ceil((last + BROWSER_LAUNCH_INTERVAL_MS - now) / 1000)} s to try again)`,
+    );
+  }
+
+  private async readBrowserRecord(): Promise<BrowserRecord> {
+    try {
+      const text = await readFileIfExists(join(this.dir, 'browser.json'));
+      const value = text ? (JSON.parse(text) as Partial<BrowserRecord>) : {};
+      return { launches: Array.isArray(value.launches) ? value.launches.filter((at) => typeof at === 'number') : [], completed: value.completed === true };
+    } catch {
+      return { launches: [], completed: true };
     }
+  }
+
+  private async writeBrowserRecord(update: (record: BrowserRecord) => BrowserRecord): Promise<void> {
+    const record = update(await this.readBrowserRecord());
+    const now = Date.now();
+    record.launches = record.launches.filter((at) => now - at < BROWSER_LAUNCH_INTERVAL_MS);
+    await writeFileAtomic(join(this.dir, 'browser.json'), `${JSON.stringify(record)}\n`).catch((error) =>
+      this.log.warn(`could not record the browser launch (${errorMessage(error)})`),
+    );
   }
 
   private async interactiveLogin(): Promise<void> {
@@ -344,7 +372,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
         | (Record<string, unknown> & { issuer: string })
         | undefined;
       const issuer = metadata?.authorization_response_iss_parameter_supported === true ? metadata.issuer : undefined;
-      await writeFileAtomic(join(this.dir, 'browser.json'), JSON.stringify({ launched_at: Date.now() }));
+      await this.writeBrowserRecord((record) => ({ launches: [...record.launches, Date.now()], completed: false }));
       this.emit('login-url', authorizationUrl.href);
       await showAuthorizationUrl(authorizationUrl.href, this.options.name, this.log, { noBrowser: this.options.noBrowser, env: this.options.env });
       const code = await listener.waitForCode({
@@ -355,6 +383,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       });
       registerSecret(code);
       await auth(this.provider, { serverUrl: this.options.url, authorizationCode: code, resourceMetadataUrl, fetchFn: this.oauthFetch });
+      await this.writeBrowserRecord((record) => ({ ...record, completed: true }));
       this.log.info(`logged in to ${this.options.name}`);
     } catch (error) {
       throw sanitize(error);
@@ -389,6 +418,12 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     }
     return startLoopbackListener(0);
   }
+}
+
+/** browser.json: the recent automatic browser launches for a server, and whether the last one ended in a login. */
+interface BrowserRecord {
+  launches: number[];
+  completed: boolean;
 }
 
 function withBearer(init: RequestInit | undefined, token: string | undefined): RequestInit | undefined {

@@ -1,0 +1,71 @@
+// Helpers for OAuth end-to-end tests: a fresh store per test, the stand-in browser wired in,
+// and readers for what the browser saw and what the store holds.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, tempDir, waitFor, toolNames, runCli } from './gatewayProcess.js';
+
+export const FAKE_BROWSER = new URL('./fakeBrowser.js', import.meta.url).pathname;
+export const CHROMIUM_BROWSER = new URL('./chromiumBrowser.js', import.meta.url).pathname;
+
+/** A gateway home (token store) and a browser log for one test. */
+export function oauthHome() {
+  const home = tempDir('gw-oauth-');
+  return { home, browserLog: join(home, 'browser.log') };
+}
+
+export function oauthEnv({ home, browserLog }, extra = {}) {
+  return {
+    MCP_GATEWAY_HOME: home,
+    MCP_GATEWAY_BROWSER: FAKE_BROWSER,
+    FAKE_BROWSER_LOG: browserLog,
+    MCP_GATEWAY_RETRY_BASE_MS: '1000',
+    ...extra,
+  };
+}
+
+/** The URLs the stand-in browser was launched with. */
+export function browserLaunches({ browserLog }) {
+  if (!existsSync(browserLog)) return [];
+  return readFileSync(browserLog, 'utf8').split('\n').filter((line) => line.startsWith('http'));
+}
+
+export function browserLogText({ browserLog }) {
+  return existsSync(browserLog) ? readFileSync(browserLog, 'utf8') : '';
+}
+
+/** The one server directory in a store (tests use one OAuth server per store unless they say so). */
+export function serverDirs({ home }) {
+  const root = join(home, 'servers');
+  return existsSync(root) ? readdirSync(root).map((name) => join(root, name)) : [];
+}
+
+export function storedTokens(env, index = 0) {
+  const dir = serverDirs(env)[index];
+  return JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8'));
+}
+
+/** Starts a gateway with one OAuth server (plus any extra servers) and waits until its tools are listed. */
+export async function startOAuthGateway(env, servers, { extraEnv = {}, args = [], waitForPrefix, timeoutMs = 20_000 } = {}) {
+  const gateway = await startGateway({ mcpServers: servers }, { env: oauthEnv(env, extraEnv), args });
+  if (waitForPrefix) await waitForTools(gateway, waitForPrefix, timeoutMs);
+  return gateway;
+}
+
+export async function waitForTools(gateway, prefix, timeoutMs = 20_000) {
+  try {
+    await waitFor(async () => (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)), {
+      timeoutMs,
+      what: `${prefix}'s tools`,
+    });
+  } catch (error) {
+    error.message += `\n--- gateway stderr ---\n${gateway.stderr()}`;
+    throw error;
+  }
+}
+
+export async function echo(gateway, server, text = 'hi') {
+  const result = await gateway.client.callTool({ name: `${server}__echo`, arguments: { text } });
+  return result.content?.[0]?.text;
+}
+
+export { runCli, waitFor, toolNames };
