@@ -120,3 +120,297 @@ test('Chromium end to end: the consent page is clicked in a real browser and the
   assert.match(page.body, /close this tab/i);
   await gw.close();
 });
+
+test('pre-registered client from the oauth block (no DCR): fixed callback port, secret from ${ENV}, never logged', async () => {
+  const port = await freePort();
+  const secret = 'static-secret-value-1234567890';
+  const f = await fixture({
+    autoApprove: true,
+    dcr: false,
+    clients: [{ client_id: 'static-client', client_secret: secret, redirect_uris: [`http://127.0.0.1:${port}/callback`], token_endpoint_auth_method: 'client_secret_post' }],
+  });
+  const env = oauthHome();
+  const gw = await gateway(
+    env,
+    { remote: { url: f.mcpUrl, oauth: { clientId: 'static-client', clientSecret: '${STATIC_SECRET}', callbackPort: port } } },
+    { extraEnv: { STATIC_SECRET: secret }, waitForPrefix: 'remote', args: ['--log-level', 'debug'] },
+  );
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  assert.equal(f.records.registrations.length, 0);
+  const request = new URL(browserLaunches(env)[0]);
+  assert.equal(request.searchParams.get('client_id'), 'static-client');
+  assert.equal(request.searchParams.get('redirect_uri'), `http://127.0.0.1:${port}/callback`);
+  assert.deepEqual(grants(f, 'authorization_code').map((r) => [r.client_id, r.status]), [['static-client', 200]]);
+  assert.ok(!gw.stderr().includes(secret), 'the client secret is not logged');
+  assert.ok(!existsSync(join(serverDirs(env)[0], 'client.json')), 'a static client stays in the config');
+  await gw.close();
+});
+
+test('an expired access token is refreshed with no browser; with rotation every new refresh token is stored first', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2, rotateRefreshTokens: true });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  const first = storedTokens(env);
+  for (let round = 1; round <= 2; round++) {
+    await sleep(2100);
+    assert.equal(await echo(gw, 'remote', `round${round}`), `oauth:round${round}`);
+  }
+  const refreshes = grants(f, 'refresh_token');
+  assert.ok(refreshes.length >= 2, `refreshed ${refreshes.length} times`);
+  assert.ok(refreshes.every((r) => r.status === 200), 'no refresh token was replayed');
+  const last = storedTokens(env);
+  assert.notEqual(last.refresh_token, first.refresh_token);
+  assert.notEqual(last.access_token, first.access_token);
+  assert.equal(browserLaunches(env).length, 1);
+  assert.match(gw.stderr(), /refreshed the access token/);
+  await gw.close();
+});
+
+test('a revoked access token mid-session: the 401 is cured by one refresh, the call succeeds, no browser', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  f.revokeAll();
+  assert.equal(await echo(gw, 'remote', 'after-revoke'), 'oauth:after-revoke');
+  assert.equal(grants(f, 'refresh_token').length, 1);
+  assert.equal(browserLaunches(env).length, 1);
+  await gw.close();
+});
+
+test('refresh answered with 500s: retried with backoff, no browser, the server is failed with the reason and recovers when the authorization server heals', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2 });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'remote' });
+  f.knobs.tokenFault = { kind: '500', grant: 'refresh_token' };
+  await sleep(2100);
+  const result = await gw.client.callTool({ name: 'remote__echo', arguments: { text: 'x' } }).catch((error) => ({ thrown: error }));
+  const message = result.thrown?.message ?? JSON.stringify(result);
+  assert.match(message, /token refresh failed 4 times.*HTTP 500/s);
+  assert.match(message, /retrying in the background/);
+  assert.equal(grants(f, 'refresh_token').length, 4, 'a bounded number of tries');
+  assert.match(gw.stderr(), /token refresh failed .*retrying in \d/);
+  // The other server is untouched; the failed one's tools are withdrawn.
+  assert.equal(await echo(gw, 'local'), 'local:hi');
+  await waitFor(async () => !(await toolNames(gw.client)).includes('remote__echo'), { what: 'remote withdrawn' });
+  // Heal: the slow retry reconnects with a refresh, still no browser.
+  f.knobs.tokenFault = undefined;
+  await waitForTools(gw, 'remote', 20_000);
+  assert.equal(await echo(gw, 'remote', 'healed'), 'oauth:healed');
+  assert.equal(browserLaunches(env).length, 1);
+  await gw.close();
+});
+
+test('invalid_grant on refresh: the tokens are dropped and exactly one new login runs', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2 });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  f.revokeAll({ refresh: true });
+  await sleep(2100);
+  // The call that meets the dead grant fails with what is happening; the login runs behind it.
+  await gw.client.callTool({ name: 'remote__echo', arguments: { text: 'x' } }).catch(() => {});
+  await waitFor(() => browserLaunches(env).length === 2, { what: 'the second login' });
+  await waitForTools(gw, 'remote');
+  assert.equal(await echo(gw, 'remote', 'again'), 'oauth:again');
+  await sleep(300);
+  assert.equal(browserLaunches(env).length, 2);
+  assert.equal(grants(f, 'authorization_code').length, 2);
+  assert.equal(f.records.registrations.length, 1, 'the registration is kept');
+  assert.match(gw.stderr(), /refresh token was refused/);
+  await gw.close();
+});
+
+test('invalid_client on refresh: the registration is dropped, the gateway registers again and logs in', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2 });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  const firstClient = f.records.registrations[0].client_id;
+  f.forgetClients();
+  await sleep(2100);
+  await gw.client.callTool({ name: 'remote__echo', arguments: { text: 'x' } }).catch(() => {});
+  await waitFor(() => f.records.registrations.length === 2 && browserLaunches(env).length === 2, { what: 'a new registration and login' });
+  await waitForTools(gw, 'remote');
+  assert.equal(await echo(gw, 'remote', 'again'), 'oauth:again');
+  const client = JSON.parse(readFileSync(join(serverDirs(env)[0], 'client.json'), 'utf8'));
+  assert.notEqual(client.client_id, firstClient);
+  assert.equal(client.client_id, f.records.registrations[1].client_id);
+  await gw.close();
+});
+
+test('two gateway processes started together on an empty store: exactly one browser launch, both connected', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const servers = { remote: { url: f.mcpUrl } };
+  const [a, b] = await Promise.all([gateway(env, servers, { waitForPrefix: 'remote' }), gateway(env, servers, { waitForPrefix: 'remote' })]);
+  assert.equal(await echo(a, 'remote', 'a'), 'oauth:a');
+  assert.equal(await echo(b, 'remote', 'b'), 'oauth:b');
+  assert.equal(browserLaunches(env).length, 1);
+  assert.equal(f.records.registrations.length, 1);
+  assert.equal(grants(f, 'authorization_code').length, 1);
+  assert.match(a.stderr() + b.stderr(), /using the login another gateway process just completed/);
+  await Promise.all([a.close(), b.close()]);
+});
+
+test('five processes refreshing one rotating token at once: one refresh, no replay, no browser, all connected', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 3, rotateRefreshTokens: true });
+  const env = oauthHome();
+  const servers = { remote: { url: f.mcpUrl } };
+  const first = await gateway(env, servers, { waitForPrefix: 'remote' });
+  await first.close();
+  await sleep(3100); // The stored access token has expired: every process must refresh at connect.
+  const gateways = await Promise.all(Array.from({ length: 5 }, () => gateway(env, servers, { waitForPrefix: 'remote' })));
+  for (const [i, gw] of gateways.entries()) assert.equal(await echo(gw, 'remote', `p${i}`), `oauth:p${i}`);
+  const refreshes = grants(f, 'refresh_token');
+  assert.equal(refreshes.length, 1, 'the siblings used the refreshed token from the store');
+  assert.equal(refreshes[0].status, 200);
+  assert.equal(browserLaunches(env).length, 1);
+  await Promise.all(gateways.map((gw) => gw.close()));
+});
+
+test('a callback with a wrong state gets a 400 page and the listener keeps waiting for the right one', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { extraEnv: { FAKE_BROWSER_MODE: 'tamper-state' }, waitForPrefix: 'remote' });
+  assert.match(browserLogText(env), /forged-state-answer 400/);
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  await gw.close();
+});
+
+test('access_denied at the authorization server: a clean failure with its message; other servers serve; no second browser', async () => {
+  const f = await fixture({ autoApprove: true, authorizeError: 'access_denied' });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
+  await waitFor(() => /\[remote\] (?:warn: )?failed: login failed: .*access_denied/.test(gw.stderr()), { what: 'the failure' });
+  assert.match(gw.stderr(), /The user said no/);
+  assert.equal(await echo(gw, 'local'), 'local:hi');
+  await gw.close();
+  // A restart within the minute does not open another tab: the failure is reported, not looped.
+  const again = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
+  await waitFor(() => /\[remote\] (?:warn: )?failed: .*did not complete; not opening another browser tab/.test(again.stderr()), { what: 'the rate limit' });
+  assert.equal(browserLaunches(env).length, 1);
+  await again.close();
+});
+
+test('an iss parameter that is not the issuer (RFC 9207) is rejected', async () => {
+  const f = await fixture({ autoApprove: true, iss: 'wrong' });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } });
+  await waitFor(() => /\[remote\] (?:warn: )?failed: login failed: .*iss/.test(gw.stderr()), { what: 'the iss rejection' });
+  assert.equal(grants(f, 'authorization_code').length, 0, 'the code was never exchanged');
+  await gw.close();
+});
+
+test('callback timeout: the login fails cleanly and the loopback listener is closed', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const config = { gateway: { callbackTimeout: 1000 }, mcpServers: { remote: { url: f.mcpUrl } } };
+  const gw = await startGateway(config, { env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }) });
+  running.push(gw);
+  await waitFor(() => /\[remote\] (?:warn: )?failed: login failed: .*(timed out|within)/.test(gw.stderr()), { what: 'the timeout' });
+  const redirect = new URL(new URL(browserLaunches(env)[0]).searchParams.get('redirect_uri'));
+  await assert.rejects(fetch(redirect), /fetch failed/);
+  await gw.close();
+});
+
+test('the configured callback port is taken: that server fails with what to do, the others serve', async () => {
+  const blocker = createServer();
+  await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = blocker.address().port;
+  try {
+    const f = await fixture({ autoApprove: true, dcr: false, clients: [{ client_id: 'static', redirect_uris: [`http://127.0.0.1:${port}/callback`], token_endpoint_auth_method: 'none' }] });
+    const env = oauthHome();
+    const gw = await gateway(env, { remote: { url: f.mcpUrl, oauth: { clientId: 'static', callbackPort: port } }, local: stdioServer('local') }, { waitForPrefix: 'local' });
+    await waitFor(() => new RegExp(`\\[remote\\] (?:warn: )?failed: login failed: .*${port}.*callbackPort`).test(gw.stderr()), { what: 'the port error' });
+    assert.equal(await echo(gw, 'local'), 'local:hi');
+    assert.equal(browserLaunches(env).length, 0);
+    await gw.close();
+  } finally {
+    blocker.close();
+  }
+});
+
+test('a token for server A is never sent to server B (two servers, two authorization servers, one store)', async () => {
+  const a = await fixture({ autoApprove: true, name: 'a', accessTokenTtl: 2 });
+  const b = await fixture({ autoApprove: true, name: 'b', accessTokenTtl: 2 });
+  const env = oauthHome();
+  const gw = await gateway(env, { a: { url: a.mcpUrl }, b: { url: b.mcpUrl } }, { waitForPrefix: 'a' });
+  await waitForTools(gw, 'b');
+  await sleep(2100);
+  assert.equal(await echo(gw, 'a'), 'a:hi');
+  assert.equal(await echo(gw, 'b'), 'b:hi');
+  assert.equal(serverDirs(env).length, 2);
+  const bearer = (token) => `Bearer ${token}`;
+  for (const token of a.records.accessTokens) assert.ok(!b.records.authorizationHeaders.some((h) => h.value === bearer(token)), 'A token at B');
+  for (const token of b.records.accessTokens) assert.ok(!a.records.authorizationHeaders.some((h) => h.value === bearer(token)), 'B token at A');
+  assert.ok(a.mcpAuthorizations().length > 0 && b.mcpAuthorizations().length > 0);
+  // And neither authorization server ever received a bearer token.
+  assert.equal(a.records.authorizationHeaders.filter((h) => h.at === 'as').length, 0);
+  await gw.close();
+});
+
+test('a corrupt token file is reported and leads to a fresh login, never a crash', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const first = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  await first.close();
+  const tokensFile = join(serverDirs(env)[0], 'tokens.json');
+  writeFileSync(tokensFile, '{"access_token": "trunc');
+  rmSync(join(serverDirs(env)[0], 'browser.json'));
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  assert.match(gw.stderr(), /tokens\.json: unreadable tokens file .*fresh login/);
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  assert.equal(browserLaunches(env).length, 2);
+  assert.ok(storedTokens(env).access_token, 'a good file again');
+  await gw.close();
+});
+
+test('tokens that cannot be saved are kept in memory: no browser, the rotated refresh token is not lost, saved once possible', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2, rotateRefreshTokens: true });
+  const env = oauthHome();
+  const first = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  await first.close();
+  // Make tokens.json unwritable (a non-empty directory in its place; permissions do not stop root).
+  const tokensFile = join(serverDirs(env)[0], 'tokens.json');
+  const saved = readFileSync(tokensFile, 'utf8');
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  rmSync(tokensFile);
+  mkdirSync(join(tokensFile, 'blocker'), { recursive: true });
+  for (let round = 1; round <= 2; round++) {
+    await sleep(2100);
+    assert.equal(await echo(gw, 'remote', `r${round}`), `oauth:r${round}`);
+  }
+  assert.match(gw.stderr(), /could not save the tokens .*keeping them in memory/);
+  assert.ok(grants(f, 'refresh_token').every((r) => r.status === 200), 'never replayed');
+  assert.equal(browserLaunches(env).length, 1);
+  rmSync(tokensFile, { recursive: true });
+  await waitFor(() => existsSync(tokensFile), { what: 'the retried save', timeoutMs: 15_000 });
+  assert.notEqual(JSON.parse(readFileSync(tokensFile, 'utf8')).refresh_token, JSON.parse(saved).refresh_token);
+  assert.match(gw.stderr(), /saved the tokens that could not be saved before/);
+  await gw.close();
+});
+
+test('startup stays responsive: a server waiting for login is needs-auth; its tools arrive with list_changed when the login completes', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { extraEnv: { FAKE_BROWSER_MODE: 'ignore' }, waitForPrefix: 'local' });
+  await waitFor(() => browserLaunches(env).length === 1, { what: 'the browser launch' });
+  assert.ok(!(await toolNames(gw.client)).some((name) => name.startsWith('remote__')));
+  const before = gw.notifications.length;
+  // The user approves now: follow the authorization server's redirects to the callback.
+  let next = browserLaunches(env)[0];
+  while (next) {
+    const response = await fetch(next, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    next = location ? new URL(location, next).href : undefined;
+  }
+  await waitForTools(gw, 'remote');
+  assert.ok(gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'));
+  await gw.close();
+});
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -138,7 +138,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     this.transport = undefined;
     this.tools = [];
     void client?.close().catch(() => {});
-    const reason = `login failed: ${redact(errorMessage(error))}`;
+    const reason = `${redact(errorMessage(error))}; retrying in the background`;
     this.log.warn(`failed: ${reason}`);
     this.setState({ status: 'failed', reason });
     this.scheduleRetry();

@@ -110,7 +110,8 @@ export class CallRelay {
     for (const [id, call] of this.pending) {
       if (call.server !== server) continue;
       this.finish(id);
-      this.failCall(call, 'the server disconnected during the call');
+      const state = server.state;
+      this.failCall(call, `the server disconnected during the call${state.status === 'failed' ? ` (${state.reason})` : ''}`);
     }
   }
 
