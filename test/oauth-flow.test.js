@@ -407,6 +407,91 @@ test('startup stays responsive: a server waiting for login is needs-auth; its to
   await gw.close();
 });
 
+for (const [label, knobs] of [
+  ['protected resource metadata at the root well-known URL, not named in the 401', { prmLocation: 'root', prmInHeader: false }],
+  ['protected resource metadata only at the URL the 401 names', { prmLocation: 'header' }],
+  ['path-aware well-known URL, not named in the 401; authorization server on the same origin', { prmLocation: 'path', prmInHeader: false, separateOrigin: false }],
+]) {
+  test(`discovery: ${label}`, async () => {
+    const f = await fixture({ autoApprove: true, ...knobs });
+    const env = oauthHome();
+    const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+    assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+    await gw.close();
+  });
+}
+
+test('scopes: the 401 scope wins; else the metadata scopes_supported; an empty list means no scope; else the config', async () => {
+  const cases = [
+    [{ challengeScope: 'mcp:tools', scopesSupported: ['a', 'b'] }, { scopes: ['cfg'] }, 'mcp:tools'],
+    [{ scopesSupported: ['a', 'b'] }, { scopes: ['cfg'] }, 'a b'],
+    [{ scopesSupported: [] }, { scopes: ['cfg'] }, null],
+    [{}, { scopes: ['cfg1', 'cfg2'] }, 'cfg1 cfg2'],
+    [{}, undefined, null],
+  ];
+  for (const [knobs, oauth, expected] of cases) {
+    const f = await fixture({ autoApprove: true, ...knobs });
+    const env = oauthHome();
+    const gw = await gateway(env, { remote: { url: f.mcpUrl, ...(oauth ? { oauth } : {}) } }, { waitForPrefix: 'remote' });
+    assert.equal(new URL(browserLaunches(env)[0]).searchParams.get('scope'), expected, JSON.stringify(knobs));
+    await gw.close();
+  }
+});
+
+test('resource: false omits the RFC 8707 parameter everywhere (for Entra ID)', async () => {
+  const f = await fixture({ autoApprove: true, requireResource: false, accessTokenTtl: 2 });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl, oauth: { resource: false } } }, { waitForPrefix: 'remote' });
+  assert.equal(new URL(browserLaunches(env)[0]).searchParams.get('resource'), null);
+  assert.equal(f.records.authorizeRequests[0].resource, undefined);
+  await sleep(2100);
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  assert.equal(grants(f, 'refresh_token').length, 1);
+  await gw.close();
+});
+
+test('authServerMetadataUrl from the oauth block is used instead of discovery', async () => {
+  const f = await fixture({ autoApprove: true, prmLocation: 'header', prmInHeader: false });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl, oauth: { authServerMetadataUrl: `${f.issuer}.well-known/oauth-authorization-server` } } }, { waitForPrefix: 'remote' });
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  await gw.close();
+});
+
+for (const [label, knobs, message] of [
+  ['no code_challenge_methods_supported', { pkceMethods: null }, /does not offer PKCE with S256 \(code_challenge_methods_supported: absent\)/],
+  ['only plain PKCE', { pkceMethods: ['plain'] }, /does not offer PKCE with S256/],
+  ['an issuer that is not where the metadata was found', { issuer: 'https://other.example/' }, /names a different issuer \(https:\/\/other\.example\/\)/],
+  ['a token_type other than Bearer', { tokenType: 'MAC' }, /token_type "MAC"; only Bearer is supported/],
+]) {
+  test(`refused: an authorization server with ${label}`, async () => {
+    const f = await fixture({ autoApprove: true, ...knobs });
+    const env = oauthHome();
+    const gw = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
+    await waitFor(() => /\[remote\] (?:warn: )?failed: login failed: /.test(gw.stderr()), { what: 'the refusal' });
+    assert.match(gw.stderr(), message);
+    assert.equal(await echo(gw, 'local'), 'local:hi');
+    if (!knobs.tokenType) assert.equal(browserLaunches(env).length, 0, 'no browser for an unsafe server');
+    await gw.close();
+  });
+}
+
+test('gateway list logs in through the browser when needed and shows the server ready; the next list needs no browser', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const dir = join(env.home, 'cfg');
+  mkdirSync(dir);
+  const configPath = join(dir, '.mcp.json');
+  writeFileSync(configPath, JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl } } }));
+  const first = await runCli(['list', '--config', configPath], { env: oauthEnv(env) });
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /✓ remote .*ready \(9 tools\)/);
+  assert.match(first.stderr, /remote: needs-auth/);
+  const second = await runCli(['list', '--config', configPath, '--json'], { env: oauthEnv(env) });
+  assert.equal(JSON.parse(second.stdout).servers[0].state, 'ready');
+  assert.equal(browserLaunches(env).length, 1);
+});
+
 async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -25,8 +25,8 @@ const keyAlternation = SECRET_KEYS.join('|');
 const camelKeys = 'accessToken|refreshToken|idToken|codeVerifier|clientSecret|deviceCode|passphrase';
 
 const PATTERNS: Array<[RegExp, string]> = [
-  // Authorization headers and the like.
-  [/\b(Bearer|Basic|DPoP)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 [redacted]'],
+  // Authorization headers and the like (credentials are long; "Bearer is supported" is prose).
+  [/\b(Bearer|Basic|DPoP)\s+[A-Za-z0-9\-._~+/]{8,}=*/gi, '$1 [redacted]'],
   // JSON: "access_token": "..."
   [new RegExp(`("(?:${keyAlternation}|${camelKeys})"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi'), '$1"[redacted]"'],
   // Query strings and form bodies: access_token=...&
