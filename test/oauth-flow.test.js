@@ -492,6 +492,30 @@ test('gateway list logs in through the browser when needed and shows the server 
   assert.equal(browserLaunches(env).length, 1);
 });
 
+for (const [label, extraEnv, args, why] of [
+  ['--no-browser', {}, ['--no-browser'], /the browser is turned off \(--no-browser\)/],
+  ['no display on Linux', { MCP_GATEWAY_BROWSER: '', DISPLAY: '', WAYLAND_DISPLAY: '' }, [], /there is no display/],
+  ['an SSH session', { MCP_GATEWAY_BROWSER: '', SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22' }, [], /this is an SSH session[\s\S]*ssh -L (\d+):127\.0\.0\.1:\1/],
+]) {
+  test(`${label}: the login URL is printed to stderr with instructions, and completing it there connects`, async () => {
+    const f = await fixture({ autoApprove: true });
+    const env = oauthHome();
+    const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { extraEnv, args });
+    const url = await waitFor(() => gw.stderr().match(/^ {2}(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)?.[1], { what: 'the printed URL' });
+    assert.match(gw.stderr(), why);
+    assert.match(gw.stderr(), /remote needs you to log in/);
+    assert.equal(browserLaunches(env).length, 0);
+    let next = url;
+    while (next) {
+      const response = await fetch(next, { redirect: 'manual' });
+      const location = response.headers.get('location');
+      next = location ? new URL(location, next).href : undefined;
+    }
+    await waitForTools(gw, 'remote');
+    await gw.close();
+  });
+}
+
 async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -52,8 +52,15 @@ export async function showAuthorizationUrl(url: string, serverName: string, log:
 }
 
 function printUrl(url: string, serverName: string, why: string): void {
+  let port = '';
+  try {
+    port = new URL(new URL(url).searchParams.get('redirect_uri') ?? '').port;
+  } catch {
+    // No loopback redirect to point at.
+  }
+  const ssh = port && /SSH/.test(why) ? `(From another machine: forward the callback port first, e.g. \`ssh -L ${port}:127.0.0.1:${port} <this host>\`.)\n` : '';
   process.stderr.write(
     `\n${serverName} needs you to log in, and ${why}.\n` +
-      `Open this URL in a browser on this machine and approve; the gateway is waiting for the redirect:\n\n  ${url}\n\n`,
+      `Open this URL in a browser on this machine and approve; the gateway is waiting for the redirect:\n\n  ${url}\n\n${ssh}`,
   );
 }
