@@ -403,7 +403,7 @@ test('startup stays responsive: a server waiting for login is needs-auth; its to
     next = location ? new URL(location, next).href : undefined;
   }
   await waitForTools(gw, 'remote');
-  assert.ok(gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'));
+  await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
   await gw.close();
 });
 
