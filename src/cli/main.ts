@@ -2,6 +2,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config/configError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { TOKEN_STORE_MODES, type TokenStoreMode } from '../oauth/storage/storeBackend.js';
+import type { GatewayConfig } from '../config/types.js';
 import { VERSION } from '../version.js';
 import { ExitCode } from './exitCodes.js';
 
@@ -11,7 +13,32 @@ interface GlobalOptions {
   logLevel?: LogLevel;
   logFile?: string;
   browser?: boolean;
+  tokenStore?: TokenStoreMode;
+  headless?: boolean;
 }
+
+function runtimeOptions(options: GlobalOptions) {
+  return {
+    logLevel: options.logLevel,
+    logFile: options.logFile,
+    noBrowser: options.browser === false || options.headless === true,
+    headless: options.headless,
+    tokenStore: options.tokenStore,
+  };
+}
+
+/** The config if there is one: auth commands also work on the store alone. */
+function loadOptionalConfig(path: string | undefined): GatewayConfig | undefined {
+  try {
+    return loadConfig(path);
+  } catch (error) {
+    if (!path && error instanceof ConfigError && error.message.startsWith('no config file found')) return undefined;
+    throw error;
+  }
+}
+
+const tokenStoreOption = () =>
+  new Option('--token-store <mode>', 'where OAuth logins are kept (default: gateway.tokenStore, else file)').choices([...TOKEN_STORE_MODES]);
 
 function buildProgram(): Command {
   const program = new Command();
@@ -31,12 +58,14 @@ function buildProgram(): Command {
       .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
       .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices([...LOG_LEVELS]))
       .option('--log-file <path>', 'also append log lines to this file')
-      .option('--no-browser', 'print OAuth login URLs on stderr instead of opening a browser');
+      .option('--no-browser', 'print OAuth login URLs on stderr instead of opening a browser')
+      .addOption(tokenStoreOption());
 
   withCommonOptions(
     program
       .command('serve')
       .description('run the gateway as an MCP server on stdio (what Claude Desktop starts)')
+      .option('--headless', 'never open a browser or wait for one: servers that need a login fail with what to do')
       .addHelpText(
         'after',
         `
@@ -46,6 +75,7 @@ The gateway answers at once and adds each server's tools as it becomes ready.
 Examples:
   $ gateway serve --config ~/.config/mcp/.mcp.json
   $ gateway serve --log-level debug --log-file /tmp/gateway.log
+  $ MCP_GATEWAY_HOME=/srv/gw gateway serve --headless     on a server, with logins imported there
 
 Claude Desktop (claude_desktop_config.json):
   {"mcpServers": {"gateway": {"command": "npx",
@@ -54,7 +84,7 @@ Claude Desktop (claude_desktop_config.json):
   ).action(async (options: GlobalOptions) => {
     const config = loadConfig(options.config);
     const { serve } = await import('./serveCommand.js');
-    await serve(config, { logLevel: options.logLevel, logFile: options.logFile, noBrowser: options.browser === false });
+    await serve(config, runtimeOptions(options));
   });
 
   withCommonOptions(
@@ -74,8 +104,83 @@ Examples:
   ).action(async (options: GlobalOptions & { json?: boolean }) => {
     const config = loadConfig(options.config);
     const { list } = await import('./listCommand.js');
-    process.exitCode = await list(config, { logLevel: options.logLevel, logFile: options.logFile, noBrowser: options.browser === false, json: options.json });
+    process.exitCode = await list(config, { ...runtimeOptions(options), json: options.json });
   });
+
+  const auth = program
+    .command('auth')
+    .description('see and manage the OAuth logins the gateway holds')
+    .addHelpText(
+      'after',
+      `
+Logins are stored per server URL under MCP_GATEWAY_HOME, else the user data directory
+(~/.local/share/mcp-oauth-gateway on Linux). No command here ever prints a token.
+
+Examples:
+  $ gateway auth status
+  $ gateway auth login notion
+  $ gateway auth export notion --move --passphrase --out notion.login   then, on the server:
+  $ MCP_GATEWAY_PASSPHRASE=… gateway auth import notion.login
+  $ gateway auth logout --all\n`,
+    );
+  const authCommand = (name: string, description: string) =>
+    auth
+      .command(name)
+      .description(description)
+      .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
+      .addOption(tokenStoreOption());
+
+  authCommand('login', 'log in to a server now in the browser, even if a login is stored')
+    .argument('<server>', 'an HTTP server of the config')
+    .option('--no-browser', 'print the login URL instead of opening a browser')
+    .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices([...LOG_LEVELS]))
+    .action(async (server: string, options: GlobalOptions) => {
+      const { authLogin } = await import('./authLoginCommand.js');
+      process.exitCode = await authLogin(loadConfig(options.config), server, runtimeOptions(options));
+    });
+
+  authCommand('status', 'show each server: logged in or not, scopes, expiry, refresh token, client registration, where stored')
+    .option('--json', 'print machine-readable JSON')
+    .action(async (options: GlobalOptions & { json?: boolean }) => {
+      const { authStatus } = await import('./authStatusCommand.js');
+      process.exitCode = await authStatus(loadOptionalConfig(options.config), { ...runtimeOptions(options), json: options.json });
+    });
+
+  authCommand('logout', 'revoke the tokens at the authorization server (where it can), then delete the login')
+    .argument('[server...]', 'servers of the config')
+    .option('--all', 'every stored login')
+    .action(async (servers: string[], options: GlobalOptions & { all?: boolean }) => {
+      const { authLogout } = await import('./authLogoutCommand.js');
+      process.exitCode = await authLogout(loadOptionalConfig(options.config), servers, { ...runtimeOptions(options), all: options.all });
+    });
+
+  authCommand('export', 'write logins to one file, to import on another machine (all stored ones by default)')
+    .argument('[server...]', 'servers of the config')
+    .option('-o, --out <file>', 'write here (mode 0600) instead of stdout')
+    .option('--passphrase', 'encrypt with a passphrase (typed in, or MCP_GATEWAY_PASSPHRASE): scrypt + AES-256-GCM')
+    .option('--move', 'forget the exported logins here (a login must not be used from two machines: see the README)')
+    .action(async (servers: string[], options: GlobalOptions & { out?: string; passphrase?: boolean; move?: boolean }) => {
+      const { authExport } = await import('./authExportCommand.js');
+      process.exitCode = await authExport(loadOptionalConfig(options.config), servers, { ...runtimeOptions(options), out: options.out, passphrase: options.passphrase, move: options.move });
+    });
+
+  authCommand('import', 'store the logins of an export file here (checked whole first: on any problem nothing changes)')
+    .argument('<file>', 'a file written by gateway auth export')
+    .action(async (file: string, options: GlobalOptions) => {
+      const { authImport } = await import('./authImportCommand.js');
+      process.exitCode = await authImport(loadOptionalConfig(options.config), file, runtimeOptions(options));
+    });
+
+  program
+    .command('doctor')
+    .description('check the config, the token store, and every server (reachable, OAuth metadata, login), with fixes')
+    .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
+    .addOption(tokenStoreOption())
+    .addHelpText('after', `\nExit status: 0 no problems (warnings allowed), 1 problems found, 2 the config cannot be read.\n`)
+    .action(async (options: GlobalOptions) => {
+      const { doctor } = await import('./doctorCommand.js');
+      process.exitCode = await doctor(options.config, runtimeOptions(options));
+    });
 
   program.addHelpText(
     'after',
@@ -83,12 +188,14 @@ Examples:
 Examples:
   $ gateway list --config mcp.example.json     see what each server offers
   $ gateway serve --config .mcp.json           run it for an MCP client
+  $ gateway auth status                        what logins are stored
+  $ gateway doctor                             find what is wrong, and the fix
 
 Config: the .mcp.json format of Claude Desktop and Claude Code, e.g.
   {"mcpServers": {"files": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."]},
                   "notion": {"url": "https://mcp.notion.com/mcp"}}}
 
-Exit status: 0 ok, 1 some server not ready (list), 2 bad usage or config, 70 internal error.\n`,
+Exit status: 0 ok, 1 some server not ready or a check failed, 2 bad usage or config, 70 internal error.\n`,
   );
   return program;
 }

@@ -45,6 +45,8 @@ export interface GatewayOptions {
   connectTimeout: number;
   /** How long a browser login may take before the loopback listener gives up, in milliseconds. */
   callbackTimeout?: number;
+  /** Where OAuth logins are kept: `file` (default), `encrypted`, `keychain` or `memory`. */
+  tokenStore?: 'file' | 'encrypted' | 'keychain' | 'memory';
 }
 
 export interface GatewayConfig {

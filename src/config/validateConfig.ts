@@ -16,7 +16,8 @@ const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
 const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description'];
 const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource'];
-const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout'];
+const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore'];
+const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
 /**
@@ -172,6 +173,11 @@ function validateGatewayOptions(raw: unknown, file: string, warnings: string[]):
   }
   options.connectTimeout = optionalPositiveInt(block.connectTimeout, `${at}.connectTimeout`, 'milliseconds') ?? options.connectTimeout;
   options.callbackTimeout = optionalPositiveInt(block.callbackTimeout, `${at}.callbackTimeout`, 'milliseconds');
+  if (block.tokenStore !== undefined) {
+    const mode = expectString(block.tokenStore, `${at}.tokenStore`);
+    if (!TOKEN_STORES.includes(mode)) throw new ConfigError(`${at}.tokenStore: must be one of ${TOKEN_STORES.join(', ')} (got "${mode}")`);
+    options.tokenStore = mode as GatewayOptions['tokenStore'];
+  }
   return options;
 }
 

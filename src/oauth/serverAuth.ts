@@ -1,5 +1,5 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import {
   auth,
   discoverOAuthServerInfo,
@@ -11,7 +11,6 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { redact, registerSecret } from '../log/redact.js';
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
@@ -19,7 +18,6 @@ import { CallbackPortInUseError, DEFAULT_CALLBACK_TIMEOUT_MS, startLoopbackListe
 import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError, OAuthFlowError, TransientAuthError } from './oauthErrors.js';
 import { showAuthorizationUrl } from './openBrowser.js';
-import { withStoreLock } from './storeLock.js';
 import type { StoredTokens, TokenStore } from './tokenStore.js';
 import { bearerChallenge } from './wwwAuthenticate.js';
 
@@ -77,12 +75,53 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
   }
 
+  /** The OAuth flow in progress (a login or a refresh): its correlation id is on every line it logs. */
+  private flow?: { id: string; label: string; log: Logger };
+
   private get log(): Logger {
-    return this.options.log;
+    return this.flow?.log ?? this.options.log;
   }
 
-  private get dir(): string {
-    return this.options.store.dirFor(this.options.url);
+  /**
+   * Runs one OAuth flow with a correlation id: every log line it causes carries
+   * `[<server> <kind> <id>]`, and an error it ends with says `[<kind> <id>]`.
+   */
+  private async inFlow<T>(kind: 'login' | 'refresh', fn: () => Promise<T>): Promise<T> {
+    const previous = this.flow;
+    const id = randomBytes(3).toString('hex');
+    const label = `${kind} ${id}`;
+    this.flow = { id, label, log: this.options.log.child(label) };
+    try {
+      return await fn();
+    } catch (error) {
+      const clean = sanitize(error);
+      if (!clean.message.includes(`[${label}]`)) clean.message += ` [${label}]`;
+      throw clean;
+    } finally {
+      this.flow = previous;
+    }
+  }
+
+  /**
+   * Asks the server, without a token, what it wants: the `WWW-Authenticate` of its 401
+   * (resource metadata URL, scope) is remembered for the next login. Returns the status.
+   */
+  async probe(timeoutMs = 10_000): Promise<number> {
+    const response = await fetch(this.options.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcp-oauth-gateway', version: '0' } },
+      }),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
+    await response.body?.cancel().catch(() => {});
+    if (response.status === 401) this.rememberChallenge(response.headers.get('www-authenticate'));
+    return response.status;
   }
 
   /** Whether tokens are held (not whether they still work). */
@@ -145,7 +184,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
    * throws TransientAuthError when the authorization server could not be reached.
    */
   refresh(rejected: string | undefined): Promise<StoredTokens | undefined> {
-    this.refreshing ??= withStoreLock(this.dir, () => this.refreshLocked(rejected), {
+    this.refreshing ??= this.options.store.withLock(this.options.url, () => this.inFlow('refresh', () => this.refreshLocked(rejected)), {
       timeoutMs: (this.options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) + 30_000,
     }).finally(() => {
       this.refreshing = undefined;
@@ -292,12 +331,14 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     const rejected = this.tokens?.access_token;
     if (this.options.headless) {
       throw new LoginRequiredError(
-        `${this.options.name} needs a login and this gateway runs headless; run \`gateway auth login ${this.options.name}\` where a browser is, then copy the store here`,
+        `${this.options.name} needs a login and this gateway runs headless (--headless), so no browser is opened here; ` +
+          `run \`gateway auth login ${this.options.name}\` on a machine with a browser, then \`gateway auth export ${this.options.name} --move --out FILE\` there ` +
+          `and \`gateway auth import FILE\` here (or copy the token store directory), and restart`,
       );
     }
-    await withStoreLock(
-      this.dir,
-      async () => {
+    await this.options.store.withLock(
+      this.options.url,
+      () => this.inFlow('login', async () => {
         const onDisk = await this.options.store.readTokens(this.options.url);
         if (!force && onDisk && onDisk.access_token !== rejected && !expired(onDisk)) {
           this.tokens = onDisk; // A sibling process logged in while we waited.
@@ -306,7 +347,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
         }
         if (!force) await this.checkBrowserRateLimit();
         await this.interactiveLogin();
-      },
+      }),
       { timeoutMs: (this.options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) + 60_000 },
     );
   }
@@ -333,7 +374,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 
   private async readBrowserRecord(): Promise<BrowserRecord> {
     try {
-      const text = await readFileIfExists(join(this.dir, 'browser.json'));
+      const text = await this.options.store.readMeta(this.options.url, 'browser');
       const value = text ? (JSON.parse(text) as Partial<BrowserRecord>) : {};
       return { launches: Array.isArray(value.launches) ? value.launches.filter((at) => typeof at === 'number') : [], completed: value.completed === true };
     } catch {
@@ -345,7 +386,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     const record = update(await this.readBrowserRecord());
     const now = Date.now();
     record.launches = record.launches.filter((at) => now - at < BROWSER_LAUNCH_INTERVAL_MS);
-    await writeFileAtomic(join(this.dir, 'browser.json'), `${JSON.stringify(record)}\n`).catch((error) =>
+    await this.options.store.writeMeta(this.options.url, 'browser', `${JSON.stringify(record)}\n`).catch((error: unknown) =>
       this.log.warn(`could not record the browser launch (${errorMessage(error)})`),
     );
   }

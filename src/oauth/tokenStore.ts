@@ -1,10 +1,13 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
+import { withStoreLock } from './storeLock.js';
+import { FileBackend } from './storage/fileBackend.js';
+import { TokenStoreUnavailableError, type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
 
 /** Tokens as stored: what the authorization server sent, plus when the access token expires. */
 export interface StoredTokens extends OAuthTokens {
@@ -12,6 +15,8 @@ export interface StoredTokens extends OAuthTokens {
   expires_at?: number;
   /** When these tokens were obtained. */
   obtained_at: number;
+  /** The authorization server they came from (stamped by the SDK). */
+  issuer?: string;
 }
 
 /** A client registration as stored, with the loopback port its redirect URI names. */
@@ -26,30 +31,49 @@ export interface ServerRecord {
   created_at: number;
 }
 
-const FILES = {
-  server: 'server.json',
-  tokens: 'tokens.json',
-  client: 'client.json',
-  discovery: 'discovery.json',
-} as const;
-type Kind = keyof typeof FILES;
+/** A server the store holds something for. */
+export interface StoredServer {
+  key: string;
+  url: string;
+  dir: string;
+}
 
 /**
- * Per-server OAuth state on disk: one directory per canonical server URL (named by a hash
- * of it) holding tokens, the client registration and discovered metadata. Directories are
- * 0700, files 0600, every write atomic. A file that cannot be read or parsed is reported
- * and treated as absent (which leads to a fresh login), never a crash.
+ * Per-server OAuth state: one directory per canonical server URL (named by a hash of it)
+ * under `<root>/servers/`. Its `server.json` (the URL), lock and browser-launch record are
+ * plain files; the tokens, the client registration and the discovered metadata go to the
+ * store's backend (0600 files by default; encrypted files, the OS keychain, or memory).
+ * An entry that cannot be read or parsed is reported and treated as absent (which leads to
+ * a fresh login), never a crash; a store that cannot be used at all (no keychain, wrong
+ * key) is an error that says so, and nothing is overwritten.
  *
  * The layout is not tied to the gateway's version: an upgrade keeps every login.
  */
 export class TokenStore {
+  private readonly memoryMeta = new Map<string, string>();
+
   constructor(
     readonly root: string,
     private readonly log?: Logger,
+    readonly backend: StoreBackend = new FileBackend(),
   ) {}
+
+  get mode(): TokenStoreMode {
+    return this.backend.mode;
+  }
+
+  /** Whether logins outlive the process (and are shared with other processes). */
+  get persistent(): boolean {
+    return this.backend.mode !== 'memory';
+  }
 
   dirFor(serverUrl: string): string {
     return join(this.root, 'servers', serverKey(serverUrl));
+  }
+
+  /** Where this server's entries are kept, for people. */
+  location(serverUrl: string): string {
+    return this.backend.describe(this.dirFor(serverUrl));
   }
 
   async readTokens(serverUrl: string): Promise<StoredTokens | undefined> {
@@ -80,16 +104,72 @@ export class TokenStore {
     await this.write(serverUrl, 'discovery', state);
   }
 
-  async delete(serverUrl: string, kinds: Array<'tokens' | 'client' | 'discovery'>): Promise<void> {
-    for (const kind of kinds) await rm(join(this.dirFor(serverUrl), FILES[kind]), { force: true });
+  async delete(serverUrl: string, kinds: EntryName[]): Promise<void> {
+    for (const kind of kinds) await this.backend.remove(this.dirFor(serverUrl), kind);
   }
 
-  private async read<T>(serverUrl: string, kind: Kind): Promise<T | undefined> {
-    const path = join(this.dirFor(serverUrl), FILES[kind]);
+  /** Forgets everything about a server: its entries and its directory. */
+  async forget(serverUrl: string): Promise<void> {
+    await this.delete(serverUrl, ['tokens', 'client', 'discovery']);
+    this.memoryMeta.forEach((_, key) => key.startsWith(this.dirFor(serverUrl)) && this.memoryMeta.delete(key));
+    if (this.persistent) await rm(this.dirFor(serverUrl), { recursive: true, force: true });
+  }
+
+  /** Every server the store has a directory for (with the URL its `server.json` names). */
+  async listServers(): Promise<StoredServer[]> {
+    const servers: StoredServer[] = [];
+    if (!this.persistent) {
+      for (const [key, text] of this.memoryMeta) {
+        if (key.endsWith('/server')) {
+          const dir = key.slice(0, -'/server'.length);
+          servers.push({ key: dir.split('/').pop()!, url: (JSON.parse(text) as ServerRecord).url, dir });
+        }
+      }
+      return servers;
+    }
+    let names: string[] = [];
+    try {
+      names = await readdir(join(this.root, 'servers'));
+    } catch {
+      return [];
+    }
+    for (const key of names.sort()) {
+      const dir = join(this.root, 'servers', key);
+      try {
+        const record = JSON.parse((await readFileIfExists(join(dir, 'server.json'))) ?? 'null') as ServerRecord | null;
+        if (record?.url) servers.push({ key, url: record.url, dir });
+      } catch {
+        this.log?.warn(`${join(dir, 'server.json')}: unreadable; ignoring that directory`);
+      }
+    }
+    return servers;
+  }
+
+  /** Runs `fn` under the server's cross-process lock (in memory mode, nothing is shared to lock). */
+  withLock<T>(serverUrl: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.persistent ? withStoreLock(this.dirFor(serverUrl), fn, options) : fn();
+  }
+
+  /** A small plain record beside the entries (`browser.json`: recent browser launches). */
+  async readMeta(serverUrl: string, name: 'browser'): Promise<string | undefined> {
+    if (!this.persistent) return this.memoryMeta.get(`${this.dirFor(serverUrl)}/${name}`);
+    return readFileIfExists(join(this.dirFor(serverUrl), `${name}.json`));
+  }
+
+  async writeMeta(serverUrl: string, name: 'browser', text: string): Promise<void> {
+    if (!this.persistent) {
+      this.memoryMeta.set(`${this.dirFor(serverUrl)}/${name}`, text);
+      return;
+    }
+    await writeFileAtomic(join(this.dirFor(serverUrl), `${name}.json`), text);
+  }
+
+  private async read<T>(serverUrl: string, kind: EntryName): Promise<T | undefined> {
     let text: string | undefined;
     try {
-      text = await readFileIfExists(path);
+      text = await this.backend.read(this.dirFor(serverUrl), kind);
     } catch (error) {
+      if (error instanceof TokenStoreUnavailableError) throw error;
       return this.corrupt(serverUrl, kind, errorMessage(error));
     }
     if (text === undefined) return undefined;
@@ -102,18 +182,26 @@ export class TokenStore {
     }
   }
 
-  private async write(serverUrl: string, kind: Kind, value: unknown): Promise<void> {
-    const dir = this.dirFor(serverUrl);
-    if (kind !== 'server' && (await readFileIfExists(join(dir, FILES.server)).catch(() => undefined)) === undefined) {
-      const record: ServerRecord = { url: canonicalServerUrl(serverUrl), created_at: Date.now() };
-      await writeFileAtomic(join(dir, FILES.server), `${JSON.stringify(record, null, 2)}\n`);
-    }
-    await writeFileAtomic(join(dir, FILES[kind]), `${JSON.stringify(value, null, 2)}\n`);
+  private async write(serverUrl: string, kind: EntryName, value: unknown): Promise<void> {
+    await this.ensureServerRecord(serverUrl);
+    await this.backend.write(this.dirFor(serverUrl), kind, `${JSON.stringify(value, null, 2)}\n`);
   }
 
-  private corrupt(serverUrl: string, kind: Kind, why: string): undefined {
+  private async ensureServerRecord(serverUrl: string): Promise<void> {
+    const dir = this.dirFor(serverUrl);
+    const record = `${JSON.stringify({ url: canonicalServerUrl(serverUrl), created_at: Date.now() } satisfies ServerRecord, null, 2)}\n`;
+    if (!this.persistent) {
+      if (!this.memoryMeta.has(`${dir}/server`)) this.memoryMeta.set(`${dir}/server`, record);
+      return;
+    }
+    if ((await readFileIfExists(join(dir, 'server.json')).catch(() => undefined)) === undefined) {
+      await writeFileAtomic(join(dir, 'server.json'), record);
+    }
+  }
+
+  private corrupt(serverUrl: string, kind: EntryName, why: string): undefined {
     this.log?.warn(
-      `${join(this.dirFor(serverUrl), FILES[kind])}: unreadable ${kind} file (${why}); ignoring it — ` +
+      `${join(this.dirFor(serverUrl), `${kind}.json`)}: unreadable ${kind} file (${why}); ignoring it — ` +
         `the server will need a fresh login if nothing else is stored`,
     );
     return undefined;

@@ -1,0 +1,62 @@
+import type { GatewayConfig } from '../config/types.js';
+import { ConfigError } from '../config/configError.js';
+import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { errorMessage, Logger } from '../log/logger.js';
+import { createOAuthFetch } from '../oauth/oauthFetch.js';
+import { revokeToken } from '../oauth/revokeToken.js';
+import { allTargets, configuredTargets, type AuthTarget } from './authTargets.js';
+import { ExitCode } from './exitCodes.js';
+
+/**
+ * `gateway auth logout [<server> | --all]`: revoke the tokens at the authorization server
+ * (RFC 7009) when it offers that, then delete the local login; say which happened.
+ */
+export async function authLogout(config: GatewayConfig | undefined, names: string[], options: RuntimeOptions & { all?: boolean }): Promise<number> {
+  if (!options.all && !names.length) throw new ConfigError('name a server to log out of, or use --all');
+  if (options.all && names.length) throw new ConfigError('give server names or --all, not both');
+  const store = createTokenStore(config, options, new Logger({ level: 'error' }));
+  const targets: AuthTarget[] = options.all ? await allTargets(config, store) : configuredTargets(config, names);
+  const fetchFn = createOAuthFetch();
+  let failures = 0;
+  for (const target of targets) {
+    const label = target.config ? target.name : target.url;
+    try {
+      const [tokens, storedClient, discovery] = await Promise.all([
+        store.readTokens(target.url),
+        store.readClient(target.url),
+        store.readDiscovery(target.url),
+      ]);
+      const oauth = target.config?.oauth;
+      const client = oauth?.clientId ? { client_id: oauth.clientId, client_secret: oauth.clientSecret } : storedClient;
+      if (!tokens && !storedClient && !discovery) {
+        if (!options.all) process.stdout.write(`${label}: not logged in; nothing to do\n`);
+        await store.forget(target.url);
+        continue;
+      }
+      const said: string[] = [];
+      if (tokens) {
+        const revoked: string[] = [];
+        let reason: string | undefined;
+        for (const [token, hint] of [
+          [tokens.refresh_token, 'refresh_token'],
+          [tokens.access_token, 'access_token'],
+        ] as const) {
+          if (!token) continue;
+          const outcome = await revokeToken(discovery, client, token, hint, fetchFn);
+          if (outcome.revoked) revoked.push(hint === 'refresh_token' ? 'the refresh token' : 'the access token');
+          else reason ??= outcome.reason;
+        }
+        if (revoked.length) said.push(`revoked ${revoked.join(' and ')} at the authorization server`);
+        if (reason) said.push(`${revoked.length ? 'not everything was revoked' : 'nothing was revoked'} (${reason})`);
+      }
+      await store.forget(target.url);
+      said.push(`deleted the local login${tokens ? '' : ' (no tokens were stored)'}`);
+      process.stdout.write(`${label}: ${said.join('; ')}\n`);
+    } catch (error) {
+      failures++;
+      process.stderr.write(`gateway: ${label}: ${errorMessage(error)}\n`);
+    }
+  }
+  if (options.all && !targets.length) process.stdout.write('No logins are stored.\n');
+  return failures ? ExitCode.SomeServersNotReady : ExitCode.Ok;
+}

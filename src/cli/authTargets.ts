@@ -1,0 +1,36 @@
+import { ConfigError } from '../config/configError.js';
+import type { GatewayConfig, HttpServerConfig } from '../config/types.js';
+import { canonicalServerUrl } from '../oauth/serverKey.js';
+import type { TokenStore } from '../oauth/tokenStore.js';
+
+/** A login the auth commands act on: a configured HTTP server, or a login the store holds for a server no longer configured. */
+export interface AuthTarget {
+  name: string;
+  url: string;
+  config?: HttpServerConfig;
+}
+
+/** The HTTP servers of the config, by name. A name that is not one is a usage error that lists them. */
+export function configuredTargets(config: GatewayConfig | undefined, names: string[]): AuthTarget[] {
+  const http = (config?.servers ?? []).filter((server): server is HttpServerConfig => server.kind === 'http');
+  return names.map((name) => {
+    const server = http.find((candidate) => candidate.name === name);
+    if (server) return { name, url: server.url, config: server };
+    const stdio = config?.servers.find((candidate) => candidate.name === name);
+    const known = http.map((candidate) => candidate.name).join(', ') || 'none';
+    if (stdio) throw new ConfigError(`"${name}" is a stdio server; only HTTP servers log in (HTTP servers in ${config!.path}: ${known})`);
+    throw new ConfigError(`no server "${name}" in ${config?.path ?? 'the config'} (HTTP servers: ${known})`);
+  });
+}
+
+/** Every configured HTTP server, then every stored login whose URL no configured server has. */
+export async function allTargets(config: GatewayConfig | undefined, store: TokenStore): Promise<AuthTarget[]> {
+  const targets: AuthTarget[] = (config?.servers ?? [])
+    .filter((server): server is HttpServerConfig => server.kind === 'http')
+    .map((server) => ({ name: server.name, url: server.url, config: server }));
+  const known = new Set(targets.map((target) => canonicalServerUrl(target.url)));
+  for (const stored of await store.listServers()) {
+    if (!known.has(canonicalServerUrl(stored.url))) targets.push({ name: stored.url, url: stored.url });
+  }
+  return targets;
+}
