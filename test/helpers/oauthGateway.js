@@ -10,7 +10,7 @@ export const CHROMIUM_BROWSER = new URL('./chromiumBrowser.js', import.meta.url)
 /** A gateway home (token store) and a browser log for one test. */
 export function oauthHome() {
   const home = tempDir('gw-oauth-');
-  return { home, browserLog: join(home, 'browser.log') };
+  return { home, browserLog: join(tempDir('gw-browser-'), 'browser.log') };
 }
 
 export function oauthEnv({ home, browserLog }, extra = {}) {
