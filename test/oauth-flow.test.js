@@ -285,7 +285,7 @@ test('access_denied at the authorization server: a clean failure with its messag
   await gw.close();
   // A restart within the minute does not open another tab: the failure is reported, not looped.
   const again = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
-  await waitFor(() => /\[remote\] (?:warn: )?failed: .*did not complete; not opening another browser tab/.test(again.stderr()), { what: 'the rate limit' });
+  await waitFor(() => /\[remote\] (?:warn: )?failed: .*(?:failed \d+ s ago|did not complete); not opening another browser tab/.test(again.stderr()), { what: 'the rate limit' });
   assert.equal(browserLaunches(env).length, 1);
   await again.close();
 });

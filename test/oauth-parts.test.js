@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { readdirSync, statSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -82,11 +83,28 @@ test('loopback listener: 127.0.0.1 only; wrong state refused while it keeps wait
   assert.equal(forged.status, 400);
   assert.match(forged.body, /state parameter does not match/);
   assert.equal((await get(`http://127.0.0.1:${listener.port}/other`)).status, 404);
-  const good = await get(`${listener.redirectUri}?code=the-code&state=good-state`);
+  // A malformed request line never takes the listener (or the gateway) down.
+  const raw = await new Promise((resolve) => {
+    const socket = connect(listener.port, '127.0.0.1', () => socket.write('GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n'));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('close', () => resolve(text));
+    socket.on('error', () => resolve(text));
+  });
+  assert.ok(raw === '' || /^HTTP\/1\.1 400/.test(raw), raw);
+  // The browser's page waits for the code exchange, so it tells the truth.
+  const goodPage = get(`${listener.redirectUri}?code=the-code&state=good-state`);
+  const callback = await code;
+  assert.equal(callback.code, 'the-code');
+  let answered = false;
+  void goodPage.then(() => (answered = true));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(answered, false, 'no page before the exchange is done');
+  await callback.finish({ ok: true });
+  const good = await goodPage;
   assert.equal(good.status, 200);
   assert.match(good.body, /Logged in to notion/);
   assert.match(good.body, /You can close this tab/);
-  assert.equal(await code, 'the-code');
   await new Promise((resolve) => setTimeout(resolve, 100));
   await assert.rejects(fetch(`${listener.redirectUri}?code=again&state=good-state`), 'closed after one use');
 });
@@ -114,6 +132,20 @@ test('loopback listener: iss must equal the issuer when the server advertises RF
   code2.catch(() => {});
   await get(`${listener2.redirectUri}?state=s&code=c`);
   await assert.rejects(code2, /iss \(missing\)/);
+  // Not advertised, but present: it must still be the issuer; and it is checked before an error is believed.
+  const listener3 = await startLoopbackListener(0);
+  const code3 = listener3.waitForCode({ serverName: 'x', state: 's', expectedIssuer: 'https://auth.example.com' });
+  code3.catch(() => {});
+  await get(`${listener3.redirectUri}?state=s&error=access_denied&iss=${encodeURIComponent('https://evil.example.com')}`);
+  await assert.rejects(code3, /iss \(https:\/\/evil\.example\.com\)/);
+  const listener4 = await startLoopbackListener(0);
+  const code4 = listener4.waitForCode({ serverName: 'x', state: 's', expectedIssuer: 'https://auth.example.com' });
+  const okPage = get(`${listener4.redirectUri}?state=s&code=c`);
+  const callback = await code4;
+  await callback.finish({ ok: false, error: 'token_exchange_failed', description: 'invalid_grant <b>' });
+  const page4 = await okPage;
+  assert.match(page4.body, /Login to x failed/);
+  assert.match(page4.body, /invalid_grant &lt;b&gt;/);
 });
 
 test('loopback listener: times out and closes; a taken port is a clear error', async () => {

@@ -18,9 +18,11 @@ export async function list(config: GatewayConfig, options: RuntimeOptions & { js
     const started = Date.now();
     let shown = 'connecting';
     server.on('changed', () => {
-      if (server.state.status === shown) return;
-      shown = server.state.status;
-      process.stderr.write(`  ${server.name}: ${describeState(server.state)} (${Date.now() - started} ms)\n`);
+      const state = server.state;
+      const line = describeState(state) + ('authorizationUrl' in state && state.authorizationUrl ? `\n      log in: ${state.authorizationUrl}` : '');
+      if (line === shown) return;
+      shown = line;
+      process.stderr.write(`  ${server.name}: ${line} (${Date.now() - started} ms)\n`);
     });
   }
   await downstreams.connectAll();

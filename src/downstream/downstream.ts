@@ -16,6 +16,9 @@ import { describeState, type DownstreamState } from './downstreamState.js';
 import type * as HttpTransportModule from './httpTransport.js';
 import { createStdioTransport, StderrTail } from './stdioTransport.js';
 
+/** Failures that a later attempt may not meet: the server is retried slowly in the background. */
+const RETRYABLE_AUTH_ERRORS = new Set(['TransientAuthError', 'LockTimeoutError']);
+
 export const CLIENT_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
@@ -88,6 +91,8 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     this.setState({ status: 'connecting' });
     const started = Date.now();
     try {
+      // Tokens are loaded and refreshed first: a slow authorization server is not a slow MCP server.
+      await this.prepareAuth();
       try {
         await this.connectWithTimeout();
       } catch (error) {
@@ -107,8 +112,32 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       const reason = this.explainFailure(error);
       this.log.warn(`failed: ${reason}`);
       this.setState({ status: 'failed', reason });
-      if ((error as Error).name === 'TransientAuthError') this.scheduleRetry();
+      if (RETRYABLE_AUTH_ERRORS.has((error as Error).name)) this.scheduleRetry();
     }
+  }
+
+  private async prepareAuth(): Promise<void> {
+    const config = this.config;
+    if (config.kind !== 'http' || !this.authSettings) return;
+    const auth = await this.ensureAuth(config);
+    // Logins from earlier runs and other processes are picked up at every (re)connect.
+    await auth.reload();
+    await auth.ensureFresh();
+  }
+
+  private async ensureAuth(config: HttpServerConfig): Promise<ServerAuth> {
+    const http = await loadHttpTransports();
+    this.auth ??= http.createServerAuth({
+      name: this.name,
+      url: config.url,
+      oauth: config.oauth,
+      store: this.authSettings!.store,
+      log: this.log,
+      noBrowser: this.authSettings!.noBrowser,
+      headless: this.authSettings!.headless,
+      callbackTimeoutMs: this.authSettings!.callbackTimeoutMs,
+    });
+    return this.auth;
   }
 
   private async connectWithTimeout(): Promise<void> {
@@ -131,17 +160,17 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   }
 
   /** A refresh failed for good on a live connection (the authorization server is down): failed until a slow retry succeeds. */
-  private authUnavailable(error: Error): void {
+  private authUnavailable(error: Error, retry: boolean): void {
     if (this.state.status !== 'ready' || this.closed) return;
     const client = this.client;
     this.client = undefined;
     this.transport = undefined;
     this.tools = [];
     void client?.close().catch(() => {});
-    const reason = `${redact(errorMessage(error))}; retrying in the background`;
+    const reason = `${redact(errorMessage(error))}${retry ? '; retrying in the background' : ''}`;
     this.log.warn(`failed: ${reason}`);
     this.setState({ status: 'failed', reason });
-    this.scheduleRetry();
+    if (retry) this.scheduleRetry();
   }
 
   /** The authorization server could not be reached: try again slowly (30 s, doubling to 5 min), never in a storm. */
@@ -196,19 +225,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
 
   private async httpOptions(http: typeof HttpTransportModule, config: HttpServerConfig): Promise<HttpTransportModule.HttpTransportOptions> {
     if (!this.authSettings) return {};
-    this.auth ??= http.createServerAuth({
-      name: this.name,
-      url: config.url,
-      oauth: config.oauth,
-      store: this.authSettings.store,
-      log: this.log,
-      noBrowser: this.authSettings.noBrowser,
-      headless: this.authSettings.headless,
-      callbackTimeoutMs: this.authSettings.callbackTimeoutMs,
-    });
-    // Logins from earlier runs and other processes are picked up at every (re)connect.
-    await this.auth.reload();
-    const auth = this.auth;
+    const auth = await this.ensureAuth(config);
     return { wrapFetch: (base) => auth.authorizedFetch(base) };
   }
 
@@ -216,7 +233,11 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     const client = new Client(CLIENT_INFO, { capabilities: {} });
     this.client = client;
     client.onclose = () => this.onClientClosed(client);
-    client.onerror = (error) => this.log.debug(`transport error: ${errorMessage(error)}`);
+    client.onerror = (error) => {
+      this.log.debug(`transport error: ${errorMessage(error)}`);
+      // A 401 on a request the SDK client made itself (the SSE stream, a tools/list) needs a login as much as a call's.
+      if (this.client === client && this.state.status === 'ready' && httpTransports?.httpStatusOf(error) === 401) void this.reauthenticate();
+    };
     await client.connect(transport);
     const protocolOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
@@ -283,9 +304,11 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
         void this.reauthenticate();
         throw new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
       }
-      if ((error as Error).name === 'TransientAuthError') {
-        this.authUnavailable(error as Error);
-        throw new Error(`${redact(errorMessage(error))}; the gateway retries in the background`);
+      const name = (error as Error).name;
+      if (RETRYABLE_AUTH_ERRORS.has(name) || name === 'OAuthFlowError' || name === 'UnsafeAuthorizationServerError') {
+        const retry = RETRYABLE_AUTH_ERRORS.has(name);
+        this.authUnavailable(error as Error, retry);
+        throw new Error(`${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}`);
       }
       throw error;
     }
@@ -294,6 +317,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    await this.auth?.close();
     const client = this.client;
     this.client = undefined;
     this.transport = undefined;

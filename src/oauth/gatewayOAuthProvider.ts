@@ -146,6 +146,14 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     return this.discovery;
   }
 
+  /** After a login: no flow in progress (a refresh must not judge the registration by a past flow's redirect URI). */
+  endFlow(): void {
+    this.redirectUri = undefined;
+    this.authorizationUrl = undefined;
+    this.flowState = undefined;
+    this.verifier = undefined;
+  }
+
   /** Called once per flow: forget what the previous flow left in memory. */
   resetFlow(redirectUri: string): void {
     this.redirectUri = redirectUri;

@@ -1,6 +1,7 @@
 import { discoverOAuthServerInfo, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import { checkDiscovery } from './discoveryChecks.js';
+import { fetchConfiguredMetadata } from './configuredMetadata.js';
 import { createOAuthFetch } from './oauthFetch.js';
 
 /** What `gateway doctor` learns about a server's authorization server without logging in. */
@@ -19,10 +20,7 @@ export async function inspectAuthorization(url: string, resourceMetadata: string
   const fetchFn = createOAuthFetch();
   let state: OAuthDiscoveryState;
   if (oauth?.authServerMetadataUrl) {
-    const response = await fetchFn(oauth.authServerMetadataUrl, { headers: { accept: 'application/json' } });
-    if (!response.ok) throw new Error(`${oauth.authServerMetadataUrl} answered HTTP ${response.status}`);
-    const metadata = (await response.json()) as OAuthDiscoveryState['authorizationServerMetadata'];
-    state = { authorizationServerUrl: String(metadata?.issuer ?? new URL('/', oauth.authServerMetadataUrl)), authorizationServerMetadata: metadata };
+    state = await fetchConfiguredMetadata(oauth.authServerMetadataUrl, fetchFn);
   } else {
     state = await discoverOAuthServerInfo(url, { resourceMetadataUrl: resourceMetadata ? new URL(resourceMetadata) : undefined, fetchFn });
   }

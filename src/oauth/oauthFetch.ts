@@ -11,6 +11,11 @@ const MAX_REDIRECTS = 3;
  * including every redirect target, must pass the endpoint rules; each request has a
  * timeout; each response body is capped. Network failures and timeouts become
  * TransientAuthError, so callers can tell "try again later" from "log in again".
+ *
+ * Redirects: a caller asking for `redirect: 'manual'` (the SDK does, to follow only within
+ * the origin) gets the 3xx as it is. Otherwise only GET requests are followed (metadata), and
+ * an Authorization header is dropped when the origin changes; a request with a body (token,
+ * registration, revocation: credentials) is never re-sent anywhere.
  */
 export function createOAuthFetch(
   base: FetchLike = fetch,
@@ -18,6 +23,8 @@ export function createOAuthFetch(
 ): FetchLike {
   return async (input, init) => {
     let url = checkEndpointUrl(String(input instanceof URL ? input.href : input), 'an OAuth endpoint');
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const follow = init?.redirect !== 'manual' && init?.redirect !== 'error' && (method === 'GET' || method === 'HEAD');
     let requestInit: RequestInit = { ...init, redirect: 'manual' };
     for (let hop = 0; ; hop++) {
       const signal = init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
@@ -29,14 +36,17 @@ export function createOAuthFetch(
         const why = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
         throw new TransientAuthError(`cannot reach ${url.origin}: ${why}`);
       }
-      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
-        await response.body?.cancel().catch(() => {});
-        if (hop >= MAX_REDIRECTS) throw new TransientAuthError(`too many redirects from ${url.origin}`);
-        url = checkEndpointUrl(new URL(response.headers.get('location')!, url).href, `a redirect from ${url.origin}`);
-        if (response.status === 303) requestInit = { ...requestInit, method: 'GET', body: undefined };
-        continue;
+      const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+      if (!location || !follow) return capBody(response, maxBytes, url);
+      await response.body?.cancel().catch(() => {});
+      if (hop >= MAX_REDIRECTS) throw new TransientAuthError(`too many redirects from ${url.origin}`);
+      const next = checkEndpointUrl(new URL(location, url).href, `a redirect from ${url.origin}`);
+      if (next.origin !== url.origin && requestInit.headers) {
+        const headers = new Headers(requestInit.headers);
+        headers.delete('authorization');
+        requestInit = { ...requestInit, headers };
       }
-      return capBody(response, maxBytes, url);
+      url = next;
     }
   };
 }

@@ -43,7 +43,7 @@ export async function showAuthorizationUrl(url: string, serverName: string, log:
       const child = await open(url, { wait: false });
       child.once('error', () => {});
     }
-    log.info(`opened the browser to log in to ${serverName}; waiting for you to finish there…`);
+    log.info(`opened the browser to log in to ${serverName}; waiting for you to finish there… (if no tab opened, visit ${url})`);
     return 'launched';
   } catch (error) {
     printUrl(url, serverName, `the browser could not be started (${(error as Error).message})`);

@@ -6,17 +6,28 @@ import {
   refreshAuthorization,
   type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
-import { OAuthError, InvalidClientError, InvalidGrantError, ServerError, TemporarilyUnavailableError, TooManyRequestsError, UnauthorizedClientError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import {
+  OAuthError,
+  InvalidClientError,
+  InvalidGrantError,
+  InvalidScopeError,
+  InvalidTargetError,
+  ServerError,
+  TemporarilyUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedClientError,
+} from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { redact, registerSecret } from '../log/redact.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { checkDiscovery } from './discoveryChecks.js';
+import { fetchConfiguredMetadata } from './configuredMetadata.js';
 import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
 import { CallbackPortInUseError, DEFAULT_CALLBACK_TIMEOUT_MS, startLoopbackListener, type LoopbackListener } from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
-import { LoginRequiredError, OAuthFlowError, TransientAuthError } from './oauthErrors.js';
+import { LoginRequiredError, OAuthFlowError, TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
 import { showAuthorizationUrl } from './openBrowser.js';
 import type { StoredTokens, TokenStore } from './tokenStore.js';
 import { bearerChallenge } from './wwwAuthenticate.js';
@@ -166,6 +177,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     this.challenge = { resourceMetadata: bearer.resourceMetadata, scope: bearer.scope };
   }
 
+  /** Before connecting: the stored tokens loaded and, if they expire soon, refreshed (outside any connect timeout). */
+  async ensureFresh(): Promise<void> {
+    await this.currentAccessToken();
+  }
+
   private async currentAccessToken(): Promise<string | undefined> {
     if (!this.loaded) await this.reload();
     const tokens = this.tokens;
@@ -207,11 +223,15 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       } catch (error) {
         const kind = classifyTokenError(error);
         if (kind === 'transient') {
-          if (attempt + 1 >= attempts) throw new TransientAuthError(`token refresh failed ${attempts} times: ${redact(errorMessage(error))}`);
+          const why = sanitize(error).message;
+          if (attempt + 1 >= attempts) throw new TransientAuthError(`token refresh failed ${attempts} times: ${why}`);
           const delay = backoffDelay(attempt);
-          this.log.warn(`token refresh failed (${redact(errorMessage(error))}); retrying in ${(delay / 1000).toFixed(1)} s`);
+          this.log.warn(`token refresh failed (${why}); retrying in ${(delay / 1000).toFixed(1)} s`);
           await sleep(delay);
           continue;
+        }
+        if (kind === 'fatal') {
+          throw new OAuthFlowError('refresh_refused', `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`);
         }
         if (kind === 'client') {
           this.log.warn('the authorization server no longer knows this client (invalid_client); registering again at the next login');
@@ -253,10 +273,10 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     return tokens;
   }
 
-  private resourceIndicator(discovery: OAuthDiscoveryState): URL | undefined {
+  /** The RFC 8707 resource exactly as the metadata names it (as the SDK's login sends it: `https://x` stays without a slash). */
+  private resourceIndicator(discovery: OAuthDiscoveryState): string | undefined {
     if (this.options.oauth?.resource === false) return undefined;
-    const resource = discovery.resourceMetadata?.resource;
-    return resource ? new URL(resource) : undefined;
+    return discovery.resourceMetadata?.resource || undefined;
   }
 
   /**
@@ -275,6 +295,18 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       this.unsaved = true;
       this.log.error(`could not save the tokens (${errorMessage(error)}); keeping them in memory and retrying the save`);
       this.scheduleSaveRetry();
+    }
+  }
+
+  /** On shutdown: one last try to save tokens that could not be saved (a rotated refresh token must not be lost). */
+  async close(): Promise<void> {
+    clearTimeout(this.saveRetry);
+    if (!this.unsaved || !this.tokens) return;
+    try {
+      await this.options.store.writeTokens(this.options.url, this.tokens);
+      this.unsaved = false;
+    } catch (error) {
+      this.log.error(`could not save the tokens before exiting (${errorMessage(error)}); the next start may need a login`);
     }
   }
 
@@ -304,10 +336,9 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   private async discover(): Promise<OAuthDiscoveryState> {
     const configured = this.options.oauth?.authServerMetadataUrl;
     if (configured) {
-      const response = await this.oauthFetch(configured, { headers: { accept: 'application/json' } });
-      if (!response.ok) throw new TransientAuthError(`${configured} answered HTTP ${response.status}`);
-      const metadata = (await response.json()) as OAuthDiscoveryState['authorizationServerMetadata'];
-      return { authorizationServerUrl: String(metadata?.issuer ?? new URL('/', configured)), authorizationServerMetadata: metadata };
+      const state = await fetchConfiguredMetadata(configured, this.oauthFetch);
+      checkDiscovery(state);
+      return state;
     }
     const resourceMetadataUrl = this.challenge.resourceMetadata ? new URL(this.challenge.resourceMetadata) : undefined;
     const info = await discoverOAuthServerInfo(this.options.url, { resourceMetadataUrl, fetchFn: this.oauthFetch });
@@ -360,6 +391,12 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   private async checkBrowserRateLimit(): Promise<void> {
     const record = await this.readBrowserRecord();
     const now = Date.now();
+    if (record.failed_at !== undefined && now - record.failed_at < BROWSER_LAUNCH_INTERVAL_MS) {
+      throw new LoginRequiredError(
+        `a login for ${this.options.name} failed ${Math.round((now - record.failed_at) / 1000)} s ago; not opening another browser tab automatically ` +
+          `(restart the gateway in ${Math.ceil((record.failed_at + BROWSER_LAUNCH_INTERVAL_MS - now) / 1000)} s, or run \`gateway auth login ${this.options.name}\`)`,
+      );
+    }
     const recent = record.launches.filter((at) => now - at < BROWSER_LAUNCH_INTERVAL_MS);
     if (!recent.length) return;
     const last = Math.max(...recent);
@@ -376,7 +413,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     try {
       const text = await this.options.store.readMeta(this.options.url, 'browser');
       const value = text ? (JSON.parse(text) as Partial<BrowserRecord>) : {};
-      return { launches: Array.isArray(value.launches) ? value.launches.filter((at) => typeof at === 'number') : [], completed: value.completed === true };
+      return {
+        launches: Array.isArray(value.launches) ? value.launches.filter((at) => typeof at === 'number') : [],
+        completed: value.completed === true,
+        ...(typeof value.failed_at === 'number' ? { failed_at: value.failed_at } : {}),
+      };
     } catch {
       return { launches: [], completed: true };
     }
@@ -393,6 +434,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 
   private async interactiveLogin(): Promise<void> {
     const listener = await this.startListener();
+    let launched = false;
     try {
       this.provider.resetFlow(listener.redirectUri);
       if (this.options.oauth?.authServerMetadataUrl && !(await this.provider.discoveryState())) {
@@ -414,21 +456,31 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
         | undefined;
       const issuer = metadata?.authorization_response_iss_parameter_supported === true ? metadata.issuer : undefined;
       await this.writeBrowserRecord((record) => ({ launches: [...record.launches, Date.now()], completed: false }));
+      launched = true;
       this.emit('login-url', authorizationUrl.href);
       await showAuthorizationUrl(authorizationUrl.href, this.options.name, this.log, { noBrowser: this.options.noBrowser, env: this.options.env });
-      const code = await listener.waitForCode({
+      const callback = await listener.waitForCode({
         serverName: this.options.name,
         state,
         issuer,
+        expectedIssuer: metadata?.issuer,
         timeoutMs: this.options.callbackTimeoutMs,
       });
-      registerSecret(code);
-      await auth(this.provider, { serverUrl: this.options.url, authorizationCode: code, resourceMetadataUrl, fetchFn: this.oauthFetch });
-      await this.writeBrowserRecord((record) => ({ ...record, completed: true }));
+      registerSecret(callback.code);
+      try {
+        await auth(this.provider, { serverUrl: this.options.url, authorizationCode: callback.code, resourceMetadataUrl, fetchFn: this.oauthFetch });
+      } catch (error) {
+        await callback.finish({ ok: false, error: 'token_exchange_failed', description: sanitize(error).message });
+        throw error;
+      }
+      await callback.finish({ ok: true });
+      await this.writeBrowserRecord((record) => ({ ...record, completed: true, failed_at: undefined }));
       this.log.info(`logged in to ${this.options.name}`);
     } catch (error) {
+      if (launched) await this.writeBrowserRecord((record) => ({ ...record, completed: false, failed_at: Date.now() }));
       throw sanitize(error);
     } finally {
+      this.provider.endFlow();
       await listener.close();
     }
   }
@@ -465,6 +517,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 interface BrowserRecord {
   launches: number[];
   completed: boolean;
+  /** When the last login failed (refused, timed out, rejected): no automatic tab for a minute after. */
+  failed_at?: number;
 }
 
 function withBearer(init: RequestInit | undefined, token: string | undefined): RequestInit | undefined {
@@ -488,22 +542,34 @@ function expired(tokens: StoredTokens): boolean {
   return tokens.expires_at !== undefined && Date.now() >= tokens.expires_at;
 }
 
-type TokenErrorKind = 'transient' | 'grant' | 'client';
+type TokenErrorKind = 'transient' | 'grant' | 'client' | 'fatal';
 
 function classifyTokenError(error: unknown): TokenErrorKind {
   if (error instanceof TransientAuthError) return 'transient';
   if (error instanceof InvalidClientError || error instanceof UnauthorizedClientError) return 'client';
-  if (error instanceof InvalidGrantError) return 'grant';
+  // The grant itself is gone or no longer fits (scope or resource changed): a new login.
+  if (error instanceof InvalidGrantError || error instanceof InvalidScopeError || error instanceof InvalidTargetError) return 'grant';
   if (error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError) return 'transient';
-  if (error instanceof OAuthError) return 'grant';
+  // A rule broken (non-Bearer token, oversize answer) or a request the server cannot take: retrying will not help, nor will a browser.
+  if (error instanceof OAuthError || error instanceof UnsafeAuthorizationServerError || error instanceof OAuthFlowError) return 'fatal';
+  // Network trouble, a malformed answer: try again later.
   return 'transient';
 }
 
-/** The SDK's errors can carry the authorization server's raw response body: redact before it leaves. */
+const MAX_ERROR_LENGTH = 400;
+
+/**
+ * The SDK's errors can carry the authorization server's raw response body: redacted before it
+ * leaves, and cut short (an error page must not flood the log).
+ */
 function sanitize(error: unknown): Error {
+  const clean = (text: string) => {
+    const redacted = redact(text);
+    return redacted.length > MAX_ERROR_LENGTH ? `${redacted.slice(0, MAX_ERROR_LENGTH)}… (cut)` : redacted;
+  };
   if (error instanceof Error) {
-    error.message = redact(error.message);
+    error.message = clean(error.message);
     return error;
   }
-  return new Error(redact(String(error)));
+  return new Error(clean(String(error)));
 }

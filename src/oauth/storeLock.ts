@@ -1,4 +1,4 @@
-import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -8,6 +8,16 @@ interface LockOwner {
   pid: number;
   host: string;
   acquired_at: number;
+  /** Unique per acquisition: a holder removes the file only if it still names this. */
+  nonce?: string;
+}
+
+/** The lock cannot be taken at all (read-only or full disk, no permission): not a wait. */
+export class LockUnavailableError extends Error {
+  constructor(path: string, cause: unknown) {
+    super(`cannot create the lock ${path} (${(cause as Error).message})`);
+    this.name = 'LockUnavailableError';
+  }
 }
 
 export class LockTimeoutError extends Error {
@@ -20,8 +30,10 @@ export class LockTimeoutError extends Error {
   }
 }
 
-/** A lock file untouched for this long is taken over even if its owner looks alive (pid reuse). */
-const STALE_AFTER_MS = 15 * 60 * 1000;
+/** The holder touches its lock file this often, however long it holds it (a login can take minutes). */
+const HEARTBEAT_MS = 10_000;
+/** A lock file untouched for this long is taken over even if its owner looks alive (pid reuse, a frozen process). */
+const STALE_AFTER_MS = 6 * HEARTBEAT_MS;
 
 /**
  * Runs `fn` holding an exclusive lock shared by every gateway process using the same store:
@@ -30,10 +42,21 @@ const STALE_AFTER_MS = 15 * 60 * 1000;
  */
 export async function withStoreLock<T>(dir: string, fn: () => Promise<T>, { timeoutMs = 60_000, pollMs = 50 } = {}): Promise<T> {
   const path = join(dir, 'lock');
-  await ensurePrivateDir(dir);
+  const nonce = randomBytes(8).toString('hex');
+  try {
+    await ensurePrivateDir(dir);
+  } catch (error) {
+    throw new LockUnavailableError(path, error);
+  }
   const started = Date.now();
   for (;;) {
-    if (await tryCreate(path)) break;
+    let created: boolean;
+    try {
+      created = await tryCreate(path, nonce);
+    } catch (error) {
+      throw new LockUnavailableError(path, error);
+    }
+    if (created) break;
     const owner = await readOwner(path);
     if (await isAbandoned(path, owner)) {
       await takeOver(path, owner);
@@ -42,17 +65,24 @@ export async function withStoreLock<T>(dir: string, fn: () => Promise<T>, { time
     if (Date.now() - started > timeoutMs) throw new LockTimeoutError(path, owner, Date.now() - started);
     await new Promise((resolve) => setTimeout(resolve, pollMs + Math.random() * pollMs));
   }
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    void utimes(path, now, now).catch(() => {});
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   try {
     return await fn();
   } finally {
-    await rm(path, { force: true });
+    clearInterval(heartbeat);
+    // Only our own lock: if it was taken over meanwhile, the file is someone else's now.
+    if ((await readOwner(path))?.nonce === nonce) await rm(path, { force: true });
   }
 }
 
-async function tryCreate(path: string): Promise<boolean> {
+async function tryCreate(path: string, nonce: string): Promise<boolean> {
   try {
     const handle = await open(path, 'wx', FILE_MODE);
-    const owner: LockOwner = { pid: process.pid, host: hostname(), acquired_at: Date.now() };
+    const owner: LockOwner = { pid: process.pid, host: hostname(), acquired_at: Date.now(), nonce };
     await handle.writeFile(JSON.stringify(owner));
     await handle.close();
     return true;
@@ -101,7 +131,7 @@ async function takeOver(path: string, judged: LockOwner | undefined): Promise<vo
     return; // Someone else moved it: retry the create.
   }
   const moved = await readOwner(aside);
-  if (moved && judged && (moved.pid !== judged.pid || moved.acquired_at !== judged.acquired_at)) {
+  if (moved && judged && (moved.nonce !== judged.nonce || moved.pid !== judged.pid || moved.acquired_at !== judged.acquired_at)) {
     await link(aside, path).catch(() => {});
   }
   await rm(aside, { force: true });

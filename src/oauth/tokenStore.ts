@@ -5,7 +5,7 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import { errorMessage, type Logger } from '../log/logger.js';
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
-import { withStoreLock } from './storeLock.js';
+import { LockUnavailableError, withStoreLock } from './storeLock.js';
 import { FileBackend } from './storage/fileBackend.js';
 import { TokenStoreUnavailableError, type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
 
@@ -146,8 +146,17 @@ export class TokenStore {
   }
 
   /** Runs `fn` under the server's cross-process lock (in memory mode, nothing is shared to lock). */
-  withLock<T>(serverUrl: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
-    return this.persistent ? withStoreLock(this.dirFor(serverUrl), fn, options) : fn();
+  async withLock<T>(serverUrl: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+    if (!this.persistent) return fn();
+    let ran = false;
+    try {
+      return await withStoreLock(this.dirFor(serverUrl), () => ((ran = true), fn()), options);
+    } catch (error) {
+      // A store that cannot hold a lock file (read-only, full) still lets this process refresh and log in.
+      if (ran || !(error instanceof LockUnavailableError)) throw error;
+      this.log?.warn(`${error.message}; going on without the cross-process lock`);
+      return fn();
+    }
   }
 
   /** A small plain record beside the entries (`browser.json`: recent browser launches). */
