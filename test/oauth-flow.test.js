@@ -516,6 +516,102 @@ for (const [label, extraEnv, args, why] of [
   });
 }
 
+for (const kind of ['429', '503']) {
+  test(`refresh answered ${kind === '429' ? '429 Too Many Requests' : '503 temporarily_unavailable'}: retried with backoff, recovers, no browser`, async () => {
+    const f = await fixture({ autoApprove: true, accessTokenTtl: 2 });
+    const env = oauthHome();
+    const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+    f.knobs.tokenFault = { kind, grant: 'refresh_token', times: 2 };
+    await sleep(2100);
+    assert.equal(await echo(gw, 'remote', 'x'), 'oauth:x');
+    assert.deepEqual(grants(f, 'refresh_token').map((r) => r.status), [Number(kind), Number(kind), 200]);
+    assert.equal(browserLaunches(env).length, 1);
+    await gw.close();
+  });
+}
+
+test('a slow token endpoint at connect is not a slow MCP server: the refresh runs before the connect timeout starts', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2 });
+  const env = oauthHome();
+  const servers = { remote: { url: f.mcpUrl } };
+  const first = await gateway(env, servers, { waitForPrefix: 'remote' });
+  await first.close();
+  await sleep(2100);
+  f.knobs.tokenFault = { kind: 'slow', grant: 'refresh_token', delayMs: 2500, times: 1 };
+  const gw = await startGateway({ gateway: { connectTimeout: 1000 }, mcpServers: servers }, { env: oauthEnv(env) });
+  running.push(gw);
+  await waitForTools(gw, 'remote');
+  assert.equal(browserLaunches(env).length, 1);
+  await gw.close();
+});
+
+test('a registration response without client_id is refused', async () => {
+  const f = await fixture({ autoApprove: true, registrationFault: 'no-client-id' });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } });
+  await waitFor(() => /\[remote\] (?:warn: )?failed: login failed: .*client_id/.test(gw.stderr()), { what: 'the refusal' });
+  assert.equal(browserLaunches(env).length, 0);
+  assert.ok(!existsSync(join(serverDirs(env)[0] ?? env.home, 'client.json')));
+  await gw.close();
+});
+
+test('a stored registration whose callback port is now taken is dropped and made again on another port', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const first = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  await first.close();
+  const dir = serverDirs(env)[0];
+  const oldPort = Number(new URL(JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8')).redirect_uri).port);
+  const blocker = createServer();
+  await new Promise((resolve) => blocker.listen(oldPort, '127.0.0.1', resolve));
+  try {
+    rmSync(join(dir, 'tokens.json'));
+    const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+    assert.match(gw.stderr(), new RegExp(`127\\.0\\.0\\.1:${oldPort} is in use.*registering again with another port`));
+    assert.equal(f.records.registrations.length, 2);
+    const newPort = Number(new URL(JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8')).redirect_uri).port);
+    assert.notEqual(newPort, oldPort);
+    await gw.close();
+  } finally {
+    blocker.close();
+  }
+});
+
+test('a resource indicator without a path is sent exactly as the metadata names it, in the login and in every refresh', async () => {
+  const f = await fixture({ autoApprove: true, accessTokenTtl: 2 });
+  const origin = new URL(f.mcpUrl).origin;
+  f.knobs.resource = origin;
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  await sleep(2100);
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  assert.equal(new URL(browserLaunches(env)[0]).searchParams.get('resource'), origin);
+  assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.resource]), [['authorization_code', origin], ['refresh_token', origin]]);
+  await gw.close();
+});
+
+test('an authorization server without RFC 9207 support (no iss) logs in normally', async () => {
+  const f = await fixture({ autoApprove: true, iss: 'off' });
+  const env = oauthHome();
+  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  await gw.close();
+});
+
+test('a login that failed in one process is not retried in a browser by a second process waiting on the lock', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const config = { gateway: { callbackTimeout: 1500 }, mcpServers: { remote: { url: f.mcpUrl } } };
+  const options = { env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }) };
+  const [a, b] = await Promise.all([startGateway(config, options), startGateway(config, options)]);
+  running.push(a, b);
+  const failedLine = /\[remote\] (?:warn: )?failed: login failed: /;
+  await waitFor(() => failedLine.test(a.stderr()) && failedLine.test(b.stderr()), { what: 'both failures' });
+  assert.equal(browserLaunches(env).length, 1);
+  assert.match(a.stderr() + b.stderr(), /failed \d+ s ago; not opening another browser tab automatically/);
+  await Promise.all([a.close(), b.close()]);
+});
+
 async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

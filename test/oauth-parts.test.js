@@ -221,3 +221,44 @@ test('store lock: exclusive across processes; a dead owner is taken over', async
   assert.equal(await withStoreLock(lockDir, async () => 'got it', { timeoutMs: 2000 }), 'got it');
   assert.ok(Date.now() - started < 1000);
 });
+
+test('OAuth fetch: a timeout, a size cap, GET redirects followed (Authorization dropped across origins), bodies never re-sent on a redirect', async () => {
+  const { createOAuthFetch } = await import('../dist/oauth/oauthFetch.js');
+  const seen = [];
+  const other = createServer((req, res) => {
+    seen.push({ path: req.url, authorization: req.headers.authorization });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const otherOrigin = `http://127.0.0.1:${other.address().port}`;
+  const server = createServer((req, res) => {
+    seen.push({ path: req.url, authorization: req.headers.authorization, method: req.method });
+    if (req.url === '/slow') return setTimeout(() => res.end('late'), 1000);
+    if (req.url === '/big') return res.end('x'.repeat(2048));
+    if (req.url === '/same') return res.writeHead(302, { location: '/final' }).end();
+    if (req.url === '/away') return res.writeHead(307, { location: `${otherOrigin}/landed` }).end();
+    if (req.url === '/insecure') return res.writeHead(302, { location: 'http://example.com/x' }).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"final":true}');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const fetchFn = createOAuthFetch(fetch, { timeoutMs: 200, maxBytes: 1024 });
+    await assert.rejects(fetchFn(`${origin}/slow`), (error) => error.name === 'TransientAuthError' && /no answer within 0\.2 s/.test(error.message));
+    await assert.rejects(fetchFn(`${origin}/big`), (error) => error.name === 'UnsafeAuthorizationServerError' && /over 1024 bytes/.test(error.message));
+    assert.deepEqual(await (await fetchFn(`${origin}/same`)).json(), { final: true });
+    const followed = await fetchFn(`${origin}/away`, { headers: { authorization: 'Basic c2VjcmV0' } });
+    assert.equal(followed.status, 200);
+    assert.equal(seen.find((s) => s.path === '/landed').authorization, undefined, 'Authorization not sent to another origin');
+    seen.length = 0;
+    const posted = await fetchFn(`${origin}/away`, { method: 'POST', body: 'refresh_token=rt_secret', headers: { authorization: 'Basic c2VjcmV0' } });
+    assert.equal(posted.status, 307, 'a POST is not re-sent');
+    assert.ok(!seen.some((s) => s.path === '/landed'));
+    assert.equal((await fetchFn(`${origin}/same`, { redirect: 'manual' })).status, 302, 'manual is left to the caller');
+    await assert.rejects(fetchFn(`${origin}/insecure`), /uses plain http/);
+    await assert.rejects(fetchFn('file:///etc/passwd'), /never accepted/);
+  } finally {
+    server.close();
+    other.close();
+  }
+});

@@ -567,9 +567,21 @@ function sanitize(error: unknown): Error {
     const redacted = redact(text);
     return redacted.length > MAX_ERROR_LENGTH ? `${redacted.slice(0, MAX_ERROR_LENGTH)}… (cut)` : redacted;
   };
+  const issues = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> })?.issues;
+  if (Array.isArray(issues)) {
+    // The SDK checks answers with zod: say which field was wrong, in words.
+    const what = issues.slice(0, 3).map((issue) => `${issue.path.map(String).join('.') || '(the whole answer)'}: ${issue.message}`);
+    return new UnsafeAuthorizationServerError(clean(`an answer from the authorization server does not have the required form (${what.join('; ')})`));
+  }
   if (error instanceof Error) {
-    error.message = clean(error.message);
-    return error;
+    try {
+      error.message = clean(error.message);
+      return error;
+    } catch {
+      const copy = new Error(clean(error.message));
+      copy.name = error.name;
+      return copy;
+    }
   }
   return new Error(clean(String(error)));
 }
