@@ -300,6 +300,13 @@ test('keychain store against a real Secret Service (GNOME Keyring on D-Bus): log
   const after = await inKeyring(['auth', 'status', '--json', '--config', path]);
   assert.equal(JSON.parse(after.stdout).servers[0].authenticated, false);
   assert.equal(browserLaunches(env).length, 1);
+
+  // The encrypted store keeps its key in the same keychain when MCP_GATEWAY_KEY is not set.
+  const encrypted = await inKeyring(['auth', 'login', 'remote', '--config', path, '--token-store', 'encrypted']);
+  assert.equal(encrypted.status, 0, encrypted.stderr);
+  assert.match(readFileSync(join(dir, 'tokens.json'), 'utf8'), /"encrypted"/);
+  const reopened = await inKeyring(['auth', 'status', '--json', '--config', path, '--token-store', 'encrypted']);
+  assert.equal(JSON.parse(reopened.stdout).servers[0].authenticated, true);
 });
 
 test('encrypted store with neither MCP_GATEWAY_KEY nor a keychain: a clear message, nothing written', async () => {
