@@ -382,9 +382,9 @@ test('tokens that cannot be saved are kept in memory: no browser, the rotated re
   assert.ok(grants(f, 'refresh_token').every((r) => r.status === 200), 'never replayed');
   assert.equal(browserLaunches(env).length, 1);
   rmSync(tokensFile, { recursive: true });
-  await waitFor(() => existsSync(tokensFile), { what: 'the retried save', timeoutMs: 15_000 });
+  await waitFor(() => /saved the tokens that could not be saved before/.test(gw.stderr()), { what: 'the retried save', timeoutMs: 15_000 });
   assert.notEqual(JSON.parse(readFileSync(tokensFile, 'utf8')).refresh_token, JSON.parse(saved).refresh_token);
-  assert.match(gw.stderr(), /saved the tokens that could not be saved before/);
+  assert.equal(JSON.parse(readFileSync(tokensFile, 'utf8')).refresh_token, f.records.refreshTokens.at(-1), 'the newest rotated token was saved');
   await gw.close();
 });
 
