@@ -72,15 +72,21 @@ test('an unknown tool is a protocol error naming it', async () => {
   });
 });
 
-test('a server that crashes mid-call fails that call, naming the server; the others keep serving', async () => {
-  const gw = await gateway({ mcpServers: { crashy: stdioServer('crashy'), steady: stdioServer('steady') } });
+test('a server that crashes mid-call fails that call, naming the server; the others keep serving; it is reconnected', async () => {
+  const gw = await gateway({ mcpServers: { crashy: stdioServer('crashy'), steady: stdioServer('steady') } }, { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '1500' } });
   await waitFor(async () => (await toolNames(gw.client)).includes('steady__echo') && (await toolNames(gw.client)).includes('crashy__crash'), { what: 'both ready' });
   const result = await gw.client.callTool({ name: 'crashy__crash', arguments: {} });
   assert.equal(result.isError, true);
   assert.match(text(result), /Server "crashy" could not complete crash: the server disconnected during the call/);
   assert.equal(text(await gw.client.callTool({ name: 'steady__echo', arguments: { text: 'still here' } })), 'steady:still here');
-  await waitFor(async () => !(await toolNames(gw.client)).includes('crashy__echo'), { what: 'crashy tools removed' });
   assert.match(gw.stderr(), /\[crashy\] error: disconnected: process exited/);
+  // While it reconnects, its tools stay listed and a call fails at once, saying why.
+  assert.ok((await toolNames(gw.client)).includes('crashy__echo'));
+  const meanwhile = await gw.client.callTool({ name: 'crashy__echo', arguments: { text: 'x' } });
+  assert.equal(meanwhile.isError, true);
+  assert.match(text(meanwhile), /server "crashy" is not available \(reconnecting \(attempt 1, next in \d s\): process exited/);
+  await waitFor(() => /\[crashy\] reconnected: 9 tools/.test(gw.stderr()), { what: 'the reconnect', timeoutMs: 15_000 });
+  assert.equal(text(await gw.client.callTool({ name: 'crashy__echo', arguments: { text: 'back' } })), 'crashy:back');
 });
 
 test('a server that hangs at connect or exits at start delays and breaks nothing else', async () => {
@@ -230,7 +236,7 @@ test("progress reaches the caller's request and resets the call timeout", async 
   });
   assert.equal(text(result), 'done 5');
   // The gateway sent every update, in order, before the result ...
-  const sent = gw.transport.rawLines.slice(firstLine).map((line) => JSON.parse(line)).filter((m) => m.method !== 'notifications/tools/list_changed');
+  const sent = gw.transport.rawLines.slice(firstLine).map((line) => JSON.parse(line)).filter((m) => !/list_changed$/.test(m.method ?? ''));
   assert.deepEqual(sent.map((m) => m.params?.progress ?? 'result'), [1, 2, 3, 4, 5, 'result']);
   // ... and they reached the caller's handler. (The SDK client handles notifications a
   // microtask later than responses, so the last one may race the result it precedes.)

@@ -29,7 +29,7 @@ export function reportServer(server: Downstream): ServerReport {
   };
 }
 
-const MARK: Record<string, string> = { ready: '✓', failed: '✗', 'needs-auth': '!', disabled: '-', connecting: '…' };
+const MARK: Record<string, string> = { ready: '✓', failed: '✗', 'needs-auth': '!', disabled: '-', connecting: '…', reconnecting: '↻' };
 
 /** The human view of `gateway list`: one block per server, what to do when it is not ready. */
 export function formatServerList(configPath: string, reports: ServerReport[]): string {

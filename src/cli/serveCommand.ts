@@ -6,6 +6,7 @@ import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js
 import { UpstreamServer } from '../gateway/upstreamServer.js';
 import { errorMessage } from '../log/logger.js';
 import { useLineMessageBuffer } from '../shared/lineMessageBuffer.js';
+import { watchConfig } from '../config/configWatcher.js';
 
 const START_DOWNSTREAMS_AFTER_MS = 500;
 
@@ -15,7 +16,7 @@ const START_DOWNSTREAMS_AFTER_MS = 500;
  */
 export async function serve(config: GatewayConfig, options: RuntimeOptions): Promise<void> {
   const { log, downstreams } = createRuntime(config, options);
-  const upstream = new UpstreamServer(downstreams, log);
+  const upstream = new UpstreamServer(downstreams, log, config.gateway.maxCallsInFlight);
   // Answer `initialize` first; downstreams join as they become ready.
   await upstream.connect(useLineMessageBuffer(new StdioServerTransport()), (line) => process.stdout.write(`${line}\n`));
 
@@ -45,6 +46,24 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions): Pro
   if (stopping) return;
   const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
   log.info(`${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…`);
+  // Edits to the config apply while serving: added servers connect, removed ones close,
+  // changed ones restart; an invalid edit is reported and the running set stays.
+  const stopWatching = watchConfig(
+    config.path,
+    (next) => {
+      for (const warning of next.warnings) log.warn(warning);
+      void downstreams.apply(next).then((changes) => {
+        const said = [
+          changes.added.length ? `added ${changes.added.join(', ')}` : '',
+          changes.removed.length ? `removed ${changes.removed.join(', ')}` : '',
+          changes.restarted.length ? `restarted ${changes.restarted.join(', ')}` : '',
+        ].filter(Boolean);
+        log.info(`${config.path} changed: ${said.join('; ') || 'no server changed'}`);
+      });
+    },
+    (message) => log.error(`config not reloaded: ${message}; still serving the previous config`),
+  );
+  process.once('exit', stopWatching);
   await downstreams.connectAll();
   if (stopping) return;
   const ready = enabled.filter((server) => server.state.status === 'ready');

@@ -1,5 +1,11 @@
 /** What the rest of the gateway sees of a validated `.mcp.json`. */
 
+/** Which of a server's tools are exposed: `*` wildcards; deny wins over allow; no allow list means all. */
+export interface ToolFilter {
+  allow?: string[];
+  deny?: string[];
+}
+
 export interface StdioServerConfig {
   kind: 'stdio';
   name: string;
@@ -10,6 +16,7 @@ export interface StdioServerConfig {
   /** Per-call timeout in milliseconds. */
   timeout?: number;
   disabled: boolean;
+  tools?: ToolFilter;
 }
 
 export type HttpTransportKind = 'streamable-http' | 'sse';
@@ -34,6 +41,7 @@ export interface HttpServerConfig {
   oauth?: OAuthServerConfig;
   timeout?: number;
   disabled: boolean;
+  tools?: ToolFilter;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
@@ -47,6 +55,8 @@ export interface GatewayOptions {
   callbackTimeout?: number;
   /** Where OAuth logins are kept: `file` (default), `encrypted`, `keychain` or `memory`. */
   tokenStore?: 'file' | 'encrypted' | 'keychain' | 'memory';
+  /** Calls in flight to one server at most; past it a call fails at once (default 256). */
+  maxCallsInFlight?: number;
 }
 
 export interface GatewayConfig {

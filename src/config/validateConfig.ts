@@ -9,14 +9,15 @@ import {
   type OAuthServerConfig,
   type ServerConfig,
   type StdioServerConfig,
+  type ToolFilter,
 } from './types.js';
 
 const SERVER_NAME = /^[A-Za-z0-9_-]+$/;
 const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
-const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description'];
+const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description', 'tools'];
 const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource'];
-const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore'];
+const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight'];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
@@ -76,6 +77,7 @@ function validateServer(
 
   const disabled = optionalBoolean(entry.disabled, `${at}.disabled`) ?? false;
   const timeout = optionalPositiveInt(entry.timeout, `${at}.timeout`, 'milliseconds');
+  const tools = entry.tools === undefined ? undefined : validateToolFilter(entry.tools, `${at}.tools`, warnings);
   const expand = (value: string, field: string) => expandVariables(value, env, `${at}.${field}`);
   if (hasCommand) {
     if (kindField !== undefined && kindField !== 'stdio') {
@@ -90,7 +92,7 @@ function validateServer(
       cwd = expand(expectString(entry.cwd, `${at}.cwd`), 'cwd');
       if (!isAbsolute(cwd)) cwd = resolve(dirname(file), cwd);
     }
-    const server: StdioServerConfig = { kind: 'stdio', name, command, args, env: envVars, cwd, timeout, disabled };
+    const server: StdioServerConfig = { kind: 'stdio', name, command, args, env: envVars, cwd, timeout, disabled, ...(tools ? { tools } : {}) };
     return server;
   }
 
@@ -114,7 +116,7 @@ function validateServer(
   checkUrl(url, `${at}.url`);
   const headers = expectStringMap(entry.headers, `${at}.headers`, (k, v) => expand(v, `headers.${k}`));
   const oauth = entry.oauth === undefined ? undefined : validateOAuth(entry.oauth, `${at}.oauth`, expand, warnings);
-  const server: HttpServerConfig = { kind: 'http', name, url, transport, headers, oauth, timeout, disabled };
+  const server: HttpServerConfig = { kind: 'http', name, url, transport, headers, oauth, timeout, disabled, ...(tools ? { tools } : {}) };
   return server;
 }
 
@@ -154,6 +156,16 @@ function validateOAuth(
   return out;
 }
 
+/** `tools: {allow: [...], deny: [...]}`: tool-name patterns with `*` wildcards. */
+function validateToolFilter(raw: unknown, at: string, warnings: string[]): ToolFilter {
+  const block = expectObject(raw, at, 'must be an object like {"allow": ["read_*"], "deny": ["delete_*"]}');
+  for (const key of Object.keys(block)) if (key !== 'allow' && key !== 'deny') warnings.push(`${at}.${key}: unknown field, ignored (use "allow" and "deny")`);
+  const filter: ToolFilter = {};
+  if (block.allow !== undefined) filter.allow = expectStringArray(block.allow, `${at}.allow`);
+  if (block.deny !== undefined) filter.deny = expectStringArray(block.deny, `${at}.deny`);
+  return filter;
+}
+
 function validateGatewayOptions(raw: unknown, file: string, warnings: string[]): GatewayOptions {
   const options: GatewayOptions = { connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS };
   if (raw === undefined) return options;
@@ -173,6 +185,7 @@ function validateGatewayOptions(raw: unknown, file: string, warnings: string[]):
   }
   options.connectTimeout = optionalPositiveInt(block.connectTimeout, `${at}.connectTimeout`, 'milliseconds') ?? options.connectTimeout;
   options.callbackTimeout = optionalPositiveInt(block.callbackTimeout, `${at}.callbackTimeout`, 'milliseconds');
+  options.maxCallsInFlight = optionalPositiveInt(block.maxCallsInFlight, `${at}.maxCallsInFlight`, 'calls');
   if (block.tokenStore !== undefined) {
     const mode = expectString(block.tokenStore, `${at}.tokenStore`);
     if (!TOKEN_STORES.includes(mode)) throw new ConfigError(`${at}.tokenStore: must be one of ${TOKEN_STORES.join(', ')} (got "${mode}")`);

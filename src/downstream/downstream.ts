@@ -1,9 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  ErrorCode,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResultSchema,
   ToolListChangedNotificationSchema,
   type JSONRPCMessage,
+  type Notification,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpServerConfig, ServerConfig } from '../config/types.js';
@@ -18,6 +29,8 @@ import { createStdioTransport, StderrTail } from './stdioTransport.js';
 
 /** Failures that a later attempt may not meet: the server is retried slowly in the background. */
 const RETRYABLE_AUTH_ERRORS = new Set(['TransientAuthError', 'LockTimeoutError']);
+/** Failures of the login itself: reported as they are, never mistaken for a server that went away. */
+const AUTH_ERRORS = new Set(['TransientAuthError', 'LockTimeoutError', 'OAuthFlowError', 'UnsafeAuthorizationServerError', 'LoginRequiredError', 'TokenStoreUnavailableError']);
 
 export const CLIENT_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
@@ -38,9 +51,16 @@ const AUTH_RETRY_MIN_MS = Number(process.env.MCP_GATEWAY_RETRY_BASE_MS) || 30_00
 const AUTH_RETRY_MAX_MS = 5 * 60_000;
 
 export interface DownstreamEvents {
-  /** State or tool list changed. */
+  /** State, or one of its lists (tools, resources, prompts), changed. */
   changed: [];
 }
+
+/** Reconnecting a server that went away: 1 s, doubling, at most a minute, with jitter. */
+const RECONNECT_BASE_MS = Number(process.env.MCP_GATEWAY_RECONNECT_BASE_MS) || 1000;
+const RECONNECT_MAX_MS = 60_000;
+
+/** What the gateway tells every server it can do: it relays these to its own client when that client can. */
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
 /**
  * One client for one configured server: connects (with a timeout), keeps its tool list,
@@ -50,6 +70,15 @@ export interface DownstreamEvents {
 export class Downstream extends EventEmitter<DownstreamEvents> {
   state: DownstreamState;
   tools: Tool[] = [];
+  resources: Resource[] = [];
+  resourceTemplates: ResourceTemplate[] = [];
+  prompts: Prompt[] = [];
+  /** Set by the gateway: prepares each new SDK client (handlers for the server's own requests). */
+  clientSetup?: (client: Client) => void;
+  /** Set by the gateway: the server's notifications it routes (log messages, resource updates). */
+  onNotification?: (notification: Notification) => void;
+  /** Set by the gateway: runs after every (re)connect, e.g. to restore subscriptions and the log level. */
+  onReady?: () => void;
   /** The transport actually in use once ready (`sse` after a fallback). */
   transportKind: 'stdio' | 'streamable-http' | 'sse';
   /**
@@ -69,6 +98,10 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   private reauthenticating = false;
   private retryTimer?: NodeJS.Timeout;
   private transientFailures = 0;
+  /** Once ready, a server that goes away is reconnected rather than failed. */
+  private everReady = false;
+  private reconnectAttempts = 0;
+  private resettingSession?: Promise<void>;
 
   constructor(
     readonly config: ServerConfig,
@@ -88,7 +121,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   async connect(): Promise<void> {
     if (this.config.disabled || this.closed) return;
     clearTimeout(this.retryTimer);
-    this.setState({ status: 'connecting' });
+    if (this.state.status !== 'reconnecting') this.setState({ status: 'connecting' });
     const started = Date.now();
     try {
       // Tokens are loaded and refreshed first: a slow authorization server is not a slow MCP server.
@@ -103,17 +136,110 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       }
       this.connectedAt = Date.now();
       this.transientFailures = 0;
-      this.log.info(`ready: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`);
+      const wasReconnecting = this.state.status === 'reconnecting';
+      this.everReady = true;
+      this.reconnectAttempts = 0;
+      this.log.info(`${wasReconnecting ? 'reconnected' : 'ready'}: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`);
       this.setState({ status: 'ready' });
+      this.onReady?.();
     } catch (error) {
       await this.client?.close().catch(() => {});
       this.client = undefined;
       if (this.closed) return;
       const reason = this.explainFailure(error);
+      if (this.everReady && !AUTH_ERRORS.has((error as Error).name)) {
+        this.connectionLost(reason);
+        return;
+      }
       this.log.warn(`failed: ${reason}`);
+      this.dropLists();
       this.setState({ status: 'failed', reason });
       if (RETRYABLE_AUTH_ERRORS.has((error as Error).name)) this.scheduleRetry();
     }
+  }
+
+  /**
+   * A server that was ready went away (its process exited, its HTTP endpoint stopped
+   * answering): connect it again with exponential backoff and jitter, capped at a minute.
+   * Meanwhile its tools stay listed and calls to it fail at once, saying so.
+   */
+  private connectionLost(reason: string): void {
+    if (this.closed) return;
+    const client = this.client;
+    this.client = undefined;
+    this.transport = undefined;
+    void client?.close().catch(() => {});
+    const attempt = ++this.reconnectAttempts;
+    const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** (attempt - 1));
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.log.warn(`${reason}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${attempt})`);
+    this.setState({ status: 'reconnecting', reason, attempt, nextAttemptAt: Date.now() + delay });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    this.retryTimer.unref();
+  }
+
+  private dropLists(): void {
+    this.tools = [];
+    this.resources = [];
+    this.resourceTemplates = [];
+    this.prompts = [];
+  }
+
+  /** What the server said it can do, while it is connected. */
+  get capabilities(): ServerCapabilities | undefined {
+    return this.client?.getServerCapabilities();
+  }
+
+  /**
+   * Sends a request through the SDK client (everything but the relayed tools/call): with the
+   * server's call timeout, reset by progress. An HTTP session the server forgot is opened
+   * again and the request sent once more.
+   */
+  async request(request: { method: string; params?: Record<string, unknown> }, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+    const send = () => {
+      const client = this.client;
+      if (!client || this.state.status !== 'ready') {
+        throw new McpError(ErrorCode.InternalError, `server "${this.name}" is not available (${describeState(this.state)})`);
+      }
+      return client.request(request as never, ResultSchema, {
+        timeout: this.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS,
+        resetTimeoutOnProgress: true,
+        ...options,
+      });
+    };
+    try {
+      return await send();
+    } catch (error) {
+      if (!this.isLostSession(error)) throw error;
+      await this.resetSession();
+      return send();
+    }
+  }
+
+  /** Sends a notification to the server, if it is connected. */
+  async notify(notification: Notification): Promise<void> {
+    await this.client?.notification(notification as never).catch(() => {});
+  }
+
+  private isLostSession(error: unknown): boolean {
+    return this.config.kind === 'http' && this.transportKind === 'streamable-http' && httpTransports?.httpStatusOf(error) === 404;
+  }
+
+  /** The server answered 404 for our session (it restarted, or expired it): initialize a new one, transparently. */
+  private resetSession(): Promise<void> {
+    this.resettingSession ??= (async () => {
+      this.log.info('the server no longer knows this session (HTTP 404); opening a new one');
+      const old = this.client;
+      this.client = undefined;
+      this.transport = undefined;
+      await old?.close().catch(() => {});
+      await this.connectWithTimeout();
+      this.onReady?.();
+    })().finally(() => {
+      this.resettingSession = undefined;
+    });
+    return this.resettingSession;
   }
 
   private async prepareAuth(): Promise<void> {
@@ -165,7 +291,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     const client = this.client;
     this.client = undefined;
     this.transport = undefined;
-    this.tools = [];
+    this.dropLists();
     void client?.close().catch(() => {});
     const reason = `${redact(errorMessage(error))}${retry ? '; retrying in the background' : ''}`;
     this.log.warn(`failed: ${reason}`);
@@ -189,7 +315,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       const client = this.client;
       this.client = undefined;
       this.transport = undefined;
-      this.tools = [];
+      this.dropLists();
       await client?.close().catch(() => {});
       this.log.warn('the server no longer accepts the login; logging in again');
       await this.connect();
@@ -230,7 +356,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   }
 
   private async connectWith(transport: Transport): Promise<void> {
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const client = new Client(CLIENT_INFO, { capabilities: CLIENT_CAPABILITIES });
     this.client = client;
     client.onclose = () => this.onClientClosed(client);
     client.onerror = (error) => {
@@ -238,6 +364,8 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       // A 401 on a request the SDK client made itself (the SSE stream, a tools/list) needs a login as much as a call's.
       if (this.client === client && this.state.status === 'ready' && httpTransports?.httpStatusOf(error) === 401) void this.reauthenticate();
     };
+    client.fallbackNotificationHandler = async (notification) => this.onNotification?.(notification);
+    this.clientSetup?.(client);
     await client.connect(transport);
     const protocolOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
@@ -249,30 +377,47 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       await client.close();
       throw new Error('gateway is shutting down');
     }
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools());
-    this.tools = await this.listAllTools(client);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshLists(['tools']));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.refreshLists(['resources']));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.refreshLists(['prompts']));
+    await this.loadLists(client, ['tools', 'resources', 'prompts']);
   }
 
-  private async listAllTools(client: Client): Promise<Tool[]> {
-    if (!client.getServerCapabilities()?.tools) return [];
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor ? { cursor } : undefined);
-      tools.push(...page.tools);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return tools;
+  /** Reads the server's lists (every page) for what it offers. */
+  private async loadLists(client: Client, kinds: Array<'tools' | 'resources' | 'prompts'>): Promise<void> {
+    const caps = client.getServerCapabilities() ?? {};
+    const all = async <T>(method: string, key: string): Promise<T[]> => {
+      const items: T[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.request({ method, params: cursor ? { cursor } : {} } as never, ResultSchema);
+        items.push(...(((page as Record<string, unknown>)[key] as T[] | undefined) ?? []));
+        cursor = (page as { nextCursor?: string }).nextCursor;
+      } while (cursor);
+      return items;
+    };
+    const jobs: Array<Promise<void>> = [];
+    if (kinds.includes('tools')) jobs.push(caps.tools ? all<Tool>('tools/list', 'tools').then((v) => void (this.tools = v)) : Promise.resolve(void (this.tools = [])));
+    if (kinds.includes('resources')) {
+      jobs.push(caps.resources ? all<Resource>('resources/list', 'resources').then((v) => void (this.resources = v)) : Promise.resolve(void (this.resources = [])));
+      jobs.push(
+        caps.resources
+          ? all<ResourceTemplate>('resources/templates/list', 'resourceTemplates').then((v) => void (this.resourceTemplates = v), () => void (this.resourceTemplates = []))
+          : Promise.resolve(void (this.resourceTemplates = [])),
+      );
+    }
+    if (kinds.includes('prompts')) jobs.push(caps.prompts ? all<Prompt>('prompts/list', 'prompts').then((v) => void (this.prompts = v)) : Promise.resolve(void (this.prompts = [])));
+    await Promise.all(jobs);
   }
 
-  private async refreshTools(): Promise<void> {
+  private async refreshLists(kinds: Array<'tools' | 'resources' | 'prompts'>): Promise<void> {
     const client = this.client;
     if (!client || this.state.status !== 'ready') return;
     try {
-      this.tools = await this.listAllTools(client);
+      await this.loadLists(client, kinds);
       this.emit('changed');
     } catch (error) {
-      this.log.warn(`could not refresh the tool list: ${errorMessage(error)}`);
+      this.log.warn(`could not refresh the ${kinds.join(' and ')} list: ${errorMessage(error)}`);
     }
   }
 
@@ -286,8 +431,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
         ? `process exited${last ? ` (last stderr: ${last})` : ''}`
         : 'connection closed by the server';
       this.log.error(`disconnected: ${reason}`);
-      this.tools = [];
-      this.setState({ status: 'failed', reason });
+      this.connectionLost(reason);
     }
   }
 
@@ -300,6 +444,11 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     try {
       await transport.send(message);
     } catch (error) {
+      if (this.isLostSession(error)) {
+        await this.resetSession();
+        await this.transport!.send(message);
+        return;
+      }
       if (httpTransports?.httpStatusOf(error) === 401) {
         void this.reauthenticate();
         throw new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
@@ -309,6 +458,11 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
         const retry = RETRYABLE_AUTH_ERRORS.has(name);
         this.authUnavailable(error as Error, retry);
         throw new Error(`${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}`);
+      }
+      if (this.config.kind === 'http' && isNetworkError(error)) {
+        const reason = this.explainFailure(error);
+        this.connectionLost(reason);
+        throw new Error(`${reason}; reconnecting`);
       }
       throw error;
     }
@@ -359,6 +513,12 @@ let httpTransports: typeof HttpTransportModule | undefined;
 async function loadHttpTransports(): Promise<typeof HttpTransportModule> {
   httpTransports ??= await import('./httpTransport.js');
   return httpTransports;
+}
+
+/** A request that never got an HTTP answer (refused, reset, unreachable). */
+function isNetworkError(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return error instanceof TypeError && /fetch failed/.test(error.message) && Boolean(cause?.code);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => string): Promise<T> {

@@ -1,32 +1,85 @@
 import { EventEmitter } from 'node:events';
-import type { GatewayConfig } from '../config/types.js';
+import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { Downstream, type AuthSettings } from './downstream.js';
 
+export interface ConfigChanges {
+  added: string[];
+  removed: string[];
+  restarted: string[];
+}
+
 /**
  * All configured downstreams. Connects them in parallel; each one's failure stays its own.
- * Emits `changed` whenever any server's state or tools change.
+ * Emits `changed` whenever any server's state or lists change, and `added` for a server
+ * that joins (at a config reload). `servers` is one array, updated in place.
  */
-export class DownstreamSet extends EventEmitter<{ changed: [] }> {
-  readonly servers: Downstream[];
-  private readonly byName = new Map<string, Downstream>();
+export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstream]; removed: [Downstream] }> {
+  readonly servers: Downstream[] = [];
+  private connectTimeout: number;
 
-  constructor(config: GatewayConfig, log: Logger, auth?: AuthSettings) {
+  constructor(
+    config: GatewayConfig,
+    private readonly log: Logger,
+    private readonly auth?: AuthSettings,
+  ) {
     super();
-    this.servers = config.servers.map((server) => new Downstream(server, log.child(server.name), config.gateway.connectTimeout, auth));
-    for (const server of this.servers) {
-      this.byName.set(server.name, server);
-      server.on('changed', () => this.emit('changed'));
-    }
+    this.connectTimeout = config.gateway.connectTimeout;
+    for (const server of config.servers) this.servers.push(this.create(server));
+  }
+
+  private create(config: ServerConfig): Downstream {
+    const server = new Downstream(config, this.log.child(config.name), this.connectTimeout, this.auth);
+    server.on('changed', () => this.emit('changed'));
+    return server;
   }
 
   get(name: string): Downstream | undefined {
-    return this.byName.get(name);
+    return this.servers.find((server) => server.name === name);
   }
 
   /** Starts every connection; resolves when all have settled (ready or failed). */
   connectAll(): Promise<void> {
     return Promise.all(this.servers.map((server) => server.connect())).then(() => undefined);
+  }
+
+  /**
+   * A new config while serving: servers that are new connect, servers that are gone are
+   * closed, servers whose entry changed are restarted; the others are not touched.
+   */
+  async apply(config: GatewayConfig): Promise<ConfigChanges> {
+    this.connectTimeout = config.gateway.connectTimeout;
+    const changes: ConfigChanges = { added: [], removed: [], restarted: [] };
+    const wanted = new Map(config.servers.map((server) => [server.name, server]));
+    const starting: Downstream[] = [];
+    for (const server of [...this.servers]) {
+      const next = wanted.get(server.name);
+      if (!next) {
+        this.servers.splice(this.servers.indexOf(server), 1);
+        changes.removed.push(server.name);
+        this.emit('removed', server);
+        await server.close();
+      } else if (JSON.stringify(next) !== JSON.stringify(server.config)) {
+        const replacement = this.create(next);
+        this.servers[this.servers.indexOf(server)] = replacement;
+        changes.restarted.push(server.name);
+        this.emit('removed', server);
+        await server.close();
+        this.emit('added', replacement);
+        starting.push(replacement);
+      }
+    }
+    for (const next of config.servers) {
+      if (this.get(next.name)) continue;
+      const server = this.create(next);
+      this.servers.push(server);
+      changes.added.push(next.name);
+      this.emit('added', server);
+      starting.push(server);
+    }
+    this.emit('changed');
+    await Promise.all(starting.map((server) => server.connect()));
+    return changes;
   }
 
   async closeAll(): Promise<void> {

@@ -6,6 +6,8 @@ import type { ToolCatalog } from './toolCatalog.js';
 
 const RAW_RESPONSE_TAIL = /,"id":"(gw-\d+)"\}$/;
 
+export const DEFAULT_MAX_CALLS_IN_FLIGHT = 256;
+
 interface PendingCall {
   upstreamId: RequestId;
   server: Downstream;
@@ -45,7 +47,11 @@ export class CallRelay {
     private readonly log: Logger,
     /** Writes one line to the client as it is, when the client's transport is a stream. */
     private readonly writeRawLine?: (line: string) => void,
+    /** Calls in flight to one server at most; past it a call fails at once. */
+    private readonly maxInFlight = DEFAULT_MAX_CALLS_IN_FLIGHT,
   ) {}
+
+  private readonly inFlight = new Map<Downstream, number>();
 
   /**
    * A large line from a stdio server, before it is parsed. When it is the answer to a relayed
@@ -106,12 +112,13 @@ export class CallRelay {
   }
 
   /** Fails every call in flight to a server that went away. */
-  serverGone(server: Downstream): void {
+  serverGone(server: Downstream, why?: string): void {
     for (const [id, call] of this.pending) {
       if (call.server !== server) continue;
       this.finish(id);
       const state = server.state;
-      this.failCall(call, `the server disconnected during the call${state.status === 'failed' ? ` (${state.reason})` : ''}`);
+      const reason = why ?? ('reason' in state ? state.reason : undefined);
+      this.failCall(call, `the server disconnected during the call${reason ? ` (${reason})` : ''}`);
     }
   }
 
@@ -119,6 +126,19 @@ export class CallRelay {
     const name = message.params?.name;
     const route = typeof name === 'string' ? this.catalog.route(name) : undefined;
     if (!route || route.server.state.status !== 'ready') return false;
+    const busy = this.inFlight.get(route.server) ?? 0;
+    if (busy >= this.maxInFlight) {
+      this.reply({
+        jsonrpc: '2.0',
+        id: message.id!,
+        result: {
+          isError: true,
+          content: [{ type: 'text', text: `Server "${route.server.name}" already has ${busy} calls in flight, the gateway's limit (gateway.maxCallsInFlight); retry when some have finished` }],
+        },
+      });
+      return true;
+    }
+    this.inFlight.set(route.server, busy + 1);
     const id = `gw-${++this.nextId}`;
     const call: PendingCall = {
       upstreamId: message.id!,
@@ -156,6 +176,7 @@ export class CallRelay {
     clearTimeout(call.timer);
     this.pending.delete(id);
     this.byUpstreamId.delete(call.upstreamId);
+    this.inFlight.set(call.server, (this.inFlight.get(call.server) ?? 1) - 1);
     return call;
   }
 

@@ -1,40 +1,53 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Downstream } from '../downstream/downstream.js';
+import { compileToolFilter } from './toolFilter.js';
 import { exposedToolName } from './toolNames.js';
 
 export interface ToolRoute {
   server: Downstream;
-  /** The tool's name on its own server. */
+  /** The tool's (or prompt's) name on its own server. */
   tool: string;
 }
 
+/** Servers whose lists are offered: ready ones, and those reconnecting (their calls fail fast meanwhile). */
+export function isListed(server: Downstream): boolean {
+  return server.state.status === 'ready' || server.state.status === 'reconnecting';
+}
+
 /**
- * The aggregate tool list and the routing table behind it. Rebuilt only when a server's
- * state or tools change, so `tools/list` and `tools/call` do no per-request work.
+ * An aggregate of named items (tools, prompts) exposed as `<server>__<name>`, and the
+ * routing table behind it. Rebuilt only when a server's state or lists change, so a list or
+ * a call does no per-request work.
  */
-export class ToolCatalog {
-  private tools: Tool[] = [];
+class NamespacedCatalog<T extends { name: string }> {
+  private items: T[] = [];
   private routes = new Map<string, ToolRoute>();
 
-  constructor(private readonly servers: readonly Downstream[]) {}
+  constructor(
+    private readonly servers: readonly Downstream[],
+    private readonly pick: (server: Downstream) => T[],
+    private readonly exposed: (server: Downstream) => (name: string) => boolean = () => () => true,
+  ) {}
 
   rebuild(): void {
-    const tools: Tool[] = [];
+    const items: T[] = [];
     const routes = new Map<string, ToolRoute>();
     for (const server of this.servers) {
-      if (server.state.status !== 'ready') continue;
-      for (const tool of server.tools) {
-        const name = exposedToolName(server.name, tool.name);
-        tools.push({ ...tool, name });
-        routes.set(name, { server, tool: tool.name });
+      if (!isListed(server)) continue;
+      const allowed = this.exposed(server);
+      for (const item of this.pick(server)) {
+        if (!allowed(item.name)) continue;
+        const name = exposedToolName(server.name, item.name);
+        items.push({ ...item, name });
+        routes.set(name, { server, tool: item.name });
       }
     }
-    this.tools = tools;
+    this.items = items;
     this.routes = routes;
   }
 
-  list(): Tool[] {
-    return this.tools;
+  list(): T[] {
+    return this.items;
   }
 
   route(name: string): ToolRoute | undefined {
@@ -43,6 +56,24 @@ export class ToolCatalog {
 
   /** A signature of the current list, to tell whether it changed. */
   signature(): string {
-    return JSON.stringify(this.tools);
+    return JSON.stringify(this.items);
+  }
+}
+
+/** Tools, filtered per server by its `tools` allow/deny lists (a filtered tool is neither listed nor callable). */
+export class ToolCatalog extends NamespacedCatalog<Tool> {
+  constructor(servers: readonly Downstream[]) {
+    const filters = new WeakMap<object, (name: string) => boolean>();
+    super(servers, (server) => server.tools, (server) => {
+      let filter = filters.get(server.config);
+      if (!filter) filters.set(server.config, (filter = compileToolFilter(server.config.tools)));
+      return filter;
+    });
+  }
+}
+
+export class PromptCatalog extends NamespacedCatalog<Prompt> {
+  constructor(servers: readonly Downstream[]) {
+    super(servers, (server) => server.prompts);
   }
 }

@@ -1,7 +1,24 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CompleteRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type CallToolResult,
+  type LoggingLevel,
+  type Notification,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Downstream } from '../downstream/downstream.js';
 import { describeState } from '../downstream/downstreamState.js';
@@ -9,9 +26,25 @@ import type { DownstreamSet } from '../downstream/downstreamSet.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
 import { CallRelay } from './callRelay.js';
-import { ToolCatalog } from './toolCatalog.js';
+import { forwardClientRequests } from './clientRequests.js';
+import { forwardOptions } from './forwardOptions.js';
+import { GATEWAY_URI_SCHEME, ResourceCatalog } from './resourceCatalog.js';
+import { PromptCatalog, ToolCatalog } from './toolCatalog.js';
 
 export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
+
+/**
+ * Everything the gateway can relay, advertised at once: `initialize` is answered before any
+ * server is connected (servers join later), and a client reads capabilities only there. The
+ * lists hold the union of what the ready servers offer; what none offers is an empty list.
+ */
+const CAPABILITIES = {
+  tools: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  prompts: { listChanged: true },
+  completions: {},
+  logging: {},
+};
 
 /**
  * The tools/call request as the gateway reads it: only the method is checked by schema;
@@ -31,39 +64,188 @@ class RpcError extends Error {
   }
 }
 
+type ListKind = 'tools' | 'resources' | 'prompts';
+
 /**
- * The one MCP server the client talks to: every ready downstream's tools, namespaced,
- * with each call routed to its owner.
+ * The one MCP server the client talks to: every ready downstream's tools, prompts and
+ * resources, namespaced, each request routed to its owner, and the servers' own requests
+ * (sampling, elicitation, roots) and notifications passed back to the client.
  */
 export class UpstreamServer {
   readonly server: Server;
-  private readonly catalog: ToolCatalog;
-  private lastSignature = '';
+  private readonly tools: ToolCatalog;
+  private readonly prompts: PromptCatalog;
+  private readonly resources: ResourceCatalog;
+  private readonly signatures: Record<ListKind, string> = { tools: '', resources: '', prompts: '' };
+  private readonly pendingNotices = new Set<ListKind>();
   private notifyTimer?: NodeJS.Timeout;
   private initialized = false;
   private relay?: CallRelay;
-  private readonly servers: readonly Downstream[];
   private onInitialized?: () => void;
+  /** The client's logging/setLevel, applied to every server as it (re)connects. */
+  private logLevel?: LoggingLevel;
+  /** Subscriptions by the URI the client knows, restored when their server reconnects. */
+  private readonly subscriptions = new Map<string, { server: Downstream; uri: string }>();
+  private readonly hooked = new WeakSet<Downstream>();
 
   constructor(
-    downstreams: DownstreamSet,
+    private readonly downstreams: DownstreamSet,
     private readonly log: Logger,
+    private readonly maxCallsInFlight?: number,
   ) {
-    this.catalog = new ToolCatalog(downstreams.servers);
-    this.server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } } });
+    this.tools = new ToolCatalog(downstreams.servers);
+    this.prompts = new PromptCatalog(downstreams.servers);
+    this.resources = new ResourceCatalog(downstreams.servers);
+    this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES });
     this.server.oninitialized = () => {
       this.initialized = true;
       this.onInitialized?.();
+      if (this.pendingNotices.size) this.scheduleNotices();
     };
-    this.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.catalog.list() }));
+    this.registerHandlers();
+    downstreams.on('changed', () => this.onDownstreamsChanged());
+    downstreams.on('added', (server) => this.hook(server));
+    downstreams.on('removed', (server) => this.relay?.serverGone(server, 'the server was removed from the config'));
+    for (const server of downstreams.servers) this.hook(server);
+    this.onDownstreamsChanged();
+    this.pendingNotices.clear(); // The starting point is no change.
+  }
+
+  private registerHandlers(): void {
+    const server = this.server;
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.tools.list() }));
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
-    Protocol.prototype.setRequestHandler.call(this.server, ForwardedCallToolRequestSchema, (request) =>
-      this.callTool(request.params),
+    Protocol.prototype.setRequestHandler.call(server, ForwardedCallToolRequestSchema, (request) => this.callTool(request.params));
+
+    server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: this.prompts.list() }));
+    server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
+      const route = this.prompts.route(request.params.name);
+      if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
+      return this.forward(route.server, { method: 'prompts/get', params: { ...request.params, name: route.tool } }, extra) as never;
+    });
+
+    server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: this.resources.list() }));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: this.resources.listTemplates() }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+      const uri = request.params.uri;
+      const route = this.routeResource(uri);
+      const result = (await this.forward(route.server, { method: 'resources/read', params: { ...request.params, uri: route.uri } }, extra)) as {
+        contents?: Array<{ uri: string }>;
+      };
+      // Contents name the URI the client asked for when the gateway renamed it.
+      if (uri !== route.uri && Array.isArray(result.contents)) {
+        result.contents = result.contents.map((content) => (content.uri === route.uri ? { ...content, uri } : content));
+      }
+      return result as never;
+    });
+    server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+      const route = this.routeResource(request.params.uri);
+      await this.forward(route.server, { method: 'resources/subscribe', params: { ...request.params, uri: route.uri } }, extra);
+      this.subscriptions.set(request.params.uri, route);
+      return {};
+    });
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
+      const route = this.routeResource(request.params.uri);
+      this.subscriptions.delete(request.params.uri);
+      await this.forward(route.server, { method: 'resources/unsubscribe', params: { ...request.params, uri: route.uri } }, extra);
+      return {};
+    });
+
+    server.setRequestHandler(CompleteRequestSchema, (request, extra) => {
+      const ref = request.params.ref as { type: string; name?: string; uri?: string };
+      if (ref.type === 'ref/prompt') {
+        const route = this.prompts.route(ref.name ?? '');
+        if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+        return this.forward(route.server, { method: 'completion/complete', params: { ...request.params, ref: { ...ref, name: route.tool } } }, extra) as never;
+      }
+      const owner = this.resources.routeTemplate(ref.uri ?? '') ?? this.resources.route(ref.uri ?? '')?.server;
+      if (!owner) throw new RpcError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
+      return this.forward(owner, { method: 'completion/complete', params: request.params }, extra) as never;
+    });
+
+    server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      this.logLevel = request.params.level;
+      await Promise.all(this.downstreams.servers.map((downstream) => this.applyLogLevel(downstream)));
+      return {};
+    });
+    server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+      for (const downstream of this.downstreams.servers) {
+        if (downstream.state.status === 'ready') await downstream.notify({ method: 'notifications/roots/list_changed' });
+      }
+    });
+  }
+
+  /** Wires one downstream to the client side: its requests, notifications and reconnects. */
+  private hook(downstream: Downstream): void {
+    if (this.hooked.has(downstream)) return;
+    this.hooked.add(downstream);
+    downstream.clientSetup = (client) => forwardClientRequests(client, this.server, downstream.name, this.log);
+    downstream.onNotification = (notification) => this.fromServerNotification(downstream, notification);
+    downstream.onReady = () => void this.restore(downstream);
+    if (this.relay) this.attachRelay(downstream, this.relay);
+  }
+
+  private attachRelay(downstream: Downstream, relay: CallRelay): void {
+    downstream.interceptor = (message) => relay.fromServer(downstream, message);
+    downstream.rawLineInterceptor = (line) => relay.fromServerRawLine(downstream, line);
+  }
+
+  /** After a (re)connect: the client's log level and its subscriptions on that server. */
+  private async restore(downstream: Downstream): Promise<void> {
+    await this.applyLogLevel(downstream);
+    for (const route of this.subscriptions.values()) {
+      if (route.server !== downstream) continue;
+      await downstream.request({ method: 'resources/subscribe', params: { uri: route.uri } }).catch((error: unknown) =>
+        this.log.warn(`${downstream.name}: could not restore the subscription to ${route.uri}: ${errorMessage(error)}`),
+      );
+    }
+  }
+
+  private async applyLogLevel(downstream: Downstream): Promise<void> {
+    if (!this.logLevel || downstream.state.status !== 'ready' || !downstream.capabilities?.logging) return;
+    await downstream.request({ method: 'logging/setLevel', params: { level: this.logLevel } }).catch((error: unknown) =>
+      this.log.debug(`${downstream.name}: logging/setLevel failed: ${errorMessage(error)}`),
     );
-    downstreams.on('changed', () => this.onDownstreamsChanged());
-    this.servers = downstreams.servers;
-    this.onDownstreamsChanged();
+  }
+
+  private fromServerNotification(downstream: Downstream, notification: Notification): void {
+    const params = (notification.params ?? {}) as Record<string, unknown>;
+    if (notification.method === 'notifications/message') {
+      // Tagged with the server's name, so the client can tell whose message it is.
+      const logger = typeof params.logger === 'string' ? `${downstream.name}/${params.logger}` : downstream.name;
+      void this.server.sendLoggingMessage({ ...(params as { level: LoggingLevel; data: unknown }), logger }).catch(() => {});
+      return;
+    }
+    if (notification.method === 'notifications/resources/updated' && typeof params.uri === 'string') {
+      void this.server.sendResourceUpdated({ ...params, uri: this.resources.exposedUri(downstream, params.uri) }).catch(() => {});
+      return;
+    }
+    this.log.debug(`${downstream.name}: notification ${notification.method} not passed on`);
+  }
+
+  private routeResource(uri: string) {
+    const route = this.resources.route(uri);
+    if (!route) {
+      throw new RpcError(
+        ErrorCode.InvalidParams,
+        uri.startsWith(GATEWAY_URI_SCHEME) ? `Unknown resource: ${uri} (no such server)` : `Unknown resource: ${uri}`,
+      );
+    }
+    return route;
+  }
+
+  /** Passes a request to a server, with the client's cancellation and progress; its errors name the server. */
+  private async forward(downstream: Downstream, request: { method: string; params?: Record<string, unknown> }, extra: Parameters<typeof forwardOptions>[0]) {
+    if (downstream.state.status !== 'ready') {
+      throw new RpcError(ErrorCode.InternalError, `server "${downstream.name}" is not available (${describeState(downstream.state)})`);
+    }
+    try {
+      return await downstream.request(request, forwardOptions(extra, downstream.config.timeout));
+    } catch (error) {
+      if (error instanceof McpError) throw new RpcError(error.code, `${downstream.name}: ${error.message.replace(/^MCP error -?\d+: /, '')}`, error.data);
+      throw new RpcError(ErrorCode.InternalError, `${downstream.name}: ${errorMessage(error)}`);
+    }
   }
 
   /** Resolves when the client has finished `initialize`, or after `ms` without one. */
@@ -81,16 +263,13 @@ export class UpstreamServer {
   /** `writeRawLine`: how to put a line on the client's stream as it is, when it is one. */
   async connect(transport: Transport, writeRawLine?: (line: string) => void): Promise<void> {
     await this.server.connect(transport);
-    const relay = new CallRelay(transport, this.catalog, this.log, writeRawLine);
+    const relay = new CallRelay(transport, this.tools, this.log, writeRawLine, this.maxCallsInFlight);
     this.relay = relay;
     const protocolOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
       if (!relay.fromClient(message)) protocolOnMessage?.(message, extra);
     };
-    for (const server of this.servers) {
-      server.interceptor = (message) => relay.fromServer(server, message);
-      server.rawLineInterceptor = (line) => relay.fromServerRawLine(server, line);
-    }
+    for (const server of this.downstreams.servers) this.attachRelay(server, relay);
   }
 
   /**
@@ -100,23 +279,37 @@ export class UpstreamServer {
   private callTool(params: unknown): CallToolResult {
     const name = (params as { name?: unknown } | undefined)?.name;
     if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
-    const route = this.catalog.route(name);
+    const route = this.tools.route(name);
     if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const reason = `server "${route.server.name}" is not ready (${describeState(route.server.state)})`;
+    const reason = `server "${route.server.name}" is not available (${describeState(route.server.state)})`;
     return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
   }
 
   private onDownstreamsChanged(): void {
-    for (const server of this.servers) if (server.state.status !== 'ready') this.relay?.serverGone(server);
-    this.catalog.rebuild();
-    const signature = this.catalog.signature();
-    if (signature === this.lastSignature) return;
-    this.lastSignature = signature;
-    // Coalesce: many servers becoming ready together produce one notification.
-    if (this.notifyTimer || !this.initialized) return;
+    for (const server of this.downstreams.servers) if (server.state.status !== 'ready') this.relay?.serverGone(server);
+    const catalogs = { tools: this.tools, resources: this.resources, prompts: this.prompts };
+    for (const kind of Object.keys(catalogs) as ListKind[]) {
+      catalogs[kind].rebuild();
+      const signature = catalogs[kind].signature();
+      if (signature === this.signatures[kind]) continue;
+      this.signatures[kind] = signature;
+      this.pendingNotices.add(kind);
+    }
+    if (this.pendingNotices.size && this.initialized) this.scheduleNotices();
+  }
+
+  /** Coalesced: many servers changing together produce one notification per list. */
+  private scheduleNotices(): void {
+    if (this.notifyTimer) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
-      this.server.sendToolListChanged().catch((error) => this.log.debug(`list_changed not sent: ${errorMessage(error)}`));
+      const kinds = [...this.pendingNotices];
+      this.pendingNotices.clear();
+      for (const kind of kinds) {
+        const send =
+          kind === 'tools' ? this.server.sendToolListChanged() : kind === 'resources' ? this.server.sendResourceListChanged() : this.server.sendPromptListChanged();
+        send.catch((error: unknown) => this.log.debug(`${kind} list_changed not sent: ${errorMessage(error)}`));
+      }
     }, 20);
   }
 
