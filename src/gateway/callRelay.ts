@@ -117,7 +117,7 @@ export class CallRelay {
       if (call.server !== server) continue;
       this.finish(id);
       const state = server.state;
-      const reason = why ?? ('reason' in state ? state.reason : undefined);
+      const reason = why ?? ('reason' in state ? `${state.reason}${state.status === 'reconnecting' ? '; the gateway is reconnecting it' : ''}` : undefined);
       this.failCall(call, `the server disconnected during the call${reason ? ` (${reason})` : ''}`);
     }
   }
