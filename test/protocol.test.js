@@ -164,7 +164,7 @@ test('live config: added servers connect, removed ones close, changed ones resta
   await waitFor(() => readFileSync(pids, 'utf8').trim().split('\n').length === 2, { what: 'a restarted' });
   assert.notEqual(readFileSync(pids, 'utf8').trim().split('\n')[1], firstPid);
   await waitFor(() => /changed: added c; removed b; restarted a/.test(gw.stderr()), { what: 'the log line' });
-  assert.ok(gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'));
+  await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
 
   writeFileSync(path, '{"mcpServers": {"a": ');
   await waitFor(() => /config not reloaded: .*invalid JSON.*; still serving the previous config/.test(gw.stderr()), { what: 'the rejection' });

@@ -66,6 +66,8 @@ function buildProgram(): Command {
       .command('serve')
       .description('run the gateway as an MCP server on stdio (what Claude Desktop starts)')
       .option('--headless', 'never open a browser or wait for one: servers that need a login fail with what to do')
+      .addOption(new Option('--mode <mode>', 'aggregate: every tool as <server>__<tool>; meta: list_servers, search_tools, get_server_tools, execute_tool').choices(['aggregate', 'meta']))
+      .option('--agent <id>', 'the agent this process serves, for the access rules (or MCP_GATEWAY_AGENT)')
       .addHelpText(
         'after',
         `
@@ -76,6 +78,7 @@ Examples:
   $ gateway serve --config ~/.config/mcp/.mcp.json
   $ gateway serve --log-level debug --log-file /tmp/gateway.log
   $ MCP_GATEWAY_HOME=/srv/gw gateway serve --headless     on a server, with logins imported there
+  $ gateway serve --mode meta --agent researcher           four tools to find and call the rest
 
 Claude Desktop (claude_desktop_config.json):
   {"mcpServers": {"gateway": {"command": "npx",
@@ -84,7 +87,8 @@ Claude Desktop (claude_desktop_config.json):
   ).action(async (options: GlobalOptions) => {
     const config = loadConfig(options.config);
     const { serve } = await import('./serveCommand.js');
-    await serve(config, runtimeOptions(options));
+    const { mode, agent } = options as GlobalOptions & { mode?: 'aggregate' | 'meta'; agent?: string };
+    await serve(config, { ...runtimeOptions(options), mode, agent });
   });
 
   withCommonOptions(
@@ -208,7 +212,7 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrConfig);
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || (error instanceof Error && error.name === 'RulesError')) {
       process.stderr.write(`gateway: ${error.message}\n`);
       process.exit(ExitCode.UsageOrConfig);
     }

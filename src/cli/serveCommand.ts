@@ -7,6 +7,10 @@ import { UpstreamServer } from '../gateway/upstreamServer.js';
 import { errorMessage } from '../log/logger.js';
 import { useLineMessageBuffer } from '../shared/lineMessageBuffer.js';
 import { watchConfig } from '../config/configWatcher.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DEFAULT_RULES_FILE } from '../gateway/rules/accessRules.js';
+import { RulesFile } from '../gateway/rules/rulesFile.js';
 
 const START_DOWNSTREAMS_AFTER_MS = 500;
 
@@ -14,9 +18,21 @@ const START_DOWNSTREAMS_AFTER_MS = 500;
  * `gateway serve`: one MCP server on stdio in front of every configured server.
  * stdout carries only JSON-RPC; everything else goes to stderr / the log file.
  */
-export async function serve(config: GatewayConfig, options: RuntimeOptions): Promise<void> {
+export async function serve(config: GatewayConfig, options: RuntimeOptions & { mode?: 'aggregate' | 'meta'; agent?: string }): Promise<void> {
   const { log, downstreams } = createRuntime(config, options);
-  const upstream = new UpstreamServer(downstreams, log, config.gateway.maxCallsInFlight);
+  const mode = options.mode ?? config.gateway.mode ?? 'aggregate';
+  const agent = options.agent ?? (process.env.MCP_GATEWAY_AGENT || undefined);
+  const rulesFile = new RulesFile(config.gateway.rules ?? join(dirname(config.path), DEFAULT_RULES_FILE), log);
+  const upstream = new UpstreamServer(downstreams, log, {
+    maxCallsInFlight: config.gateway.maxCallsInFlight,
+    mode,
+    agent,
+    rules: () => rulesFile.rules,
+  });
+  rulesFile.watch(() => upstream.rulesChanged());
+  if (mode === 'meta' || agent || existsSync(rulesFile.path!)) {
+    log.info(`mode ${mode}${agent ? `, agent "${agent}"` : ''}${existsSync(rulesFile.path!) ? `, access rules ${rulesFile.path}` : ''}`);
+  }
   // Answer `initialize` first; downstreams join as they become ready.
   await upstream.connect(useLineMessageBuffer(new StdioServerTransport()), (line) => process.stdout.write(`${line}\n`));
 

@@ -17,6 +17,8 @@ export interface StdioServerConfig {
   timeout?: number;
   disabled: boolean;
   tools?: ToolFilter;
+  /** Free text for people (and for the model, in meta mode's list_servers). */
+  description?: string;
 }
 
 export type HttpTransportKind = 'streamable-http' | 'sse';
@@ -42,6 +44,8 @@ export interface HttpServerConfig {
   timeout?: number;
   disabled: boolean;
   tools?: ToolFilter;
+  /** Free text for people (and for the model, in meta mode's list_servers). */
+  description?: string;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
@@ -57,6 +61,10 @@ export interface GatewayOptions {
   tokenStore?: 'file' | 'encrypted' | 'keychain' | 'memory';
   /** Calls in flight to one server at most; past it a call fails at once (default 256). */
   maxCallsInFlight?: number;
+  /** `aggregate` (default): every tool as <server>__<tool>; `meta`: a few tools to discover and call them. */
+  mode?: 'aggregate' | 'meta';
+  /** The access rules file (absolute); default `.mcp-gateway-rules.json` beside the config. */
+  rules?: string;
 }
 
 export interface GatewayConfig {

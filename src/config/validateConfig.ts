@@ -17,7 +17,7 @@ const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
 const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description', 'tools'];
 const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource'];
-const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight'];
+const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight', 'mode', 'rules'];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
@@ -78,6 +78,7 @@ function validateServer(
   const disabled = optionalBoolean(entry.disabled, `${at}.disabled`) ?? false;
   const timeout = optionalPositiveInt(entry.timeout, `${at}.timeout`, 'milliseconds');
   const tools = entry.tools === undefined ? undefined : validateToolFilter(entry.tools, `${at}.tools`, warnings);
+  const description = entry.description === undefined ? undefined : expectString(entry.description, `${at}.description`);
   const expand = (value: string, field: string) => expandVariables(value, env, `${at}.${field}`);
   if (hasCommand) {
     if (kindField !== undefined && kindField !== 'stdio') {
@@ -92,7 +93,7 @@ function validateServer(
       cwd = expand(expectString(entry.cwd, `${at}.cwd`), 'cwd');
       if (!isAbsolute(cwd)) cwd = resolve(dirname(file), cwd);
     }
-    const server: StdioServerConfig = { kind: 'stdio', name, command, args, env: envVars, cwd, timeout, disabled, ...(tools ? { tools } : {}) };
+    const server: StdioServerConfig = { kind: 'stdio', name, command, args, env: envVars, cwd, timeout, disabled, ...(tools ? { tools } : {}), ...(description ? { description } : {}) };
     return server;
   }
 
@@ -116,7 +117,7 @@ function validateServer(
   checkUrl(url, `${at}.url`);
   const headers = expectStringMap(entry.headers, `${at}.headers`, (k, v) => expand(v, `headers.${k}`));
   const oauth = entry.oauth === undefined ? undefined : validateOAuth(entry.oauth, `${at}.oauth`, expand, warnings);
-  const server: HttpServerConfig = { kind: 'http', name, url, transport, headers, oauth, timeout, disabled, ...(tools ? { tools } : {}) };
+  const server: HttpServerConfig = { kind: 'http', name, url, transport, headers, oauth, timeout, disabled, ...(tools ? { tools } : {}), ...(description ? { description } : {}) };
   return server;
 }
 
@@ -186,6 +187,15 @@ function validateGatewayOptions(raw: unknown, file: string, warnings: string[]):
   options.connectTimeout = optionalPositiveInt(block.connectTimeout, `${at}.connectTimeout`, 'milliseconds') ?? options.connectTimeout;
   options.callbackTimeout = optionalPositiveInt(block.callbackTimeout, `${at}.callbackTimeout`, 'milliseconds');
   options.maxCallsInFlight = optionalPositiveInt(block.maxCallsInFlight, `${at}.maxCallsInFlight`, 'calls');
+  if (block.mode !== undefined) {
+    const mode = expectString(block.mode, `${at}.mode`);
+    if (mode !== 'aggregate' && mode !== 'meta') throw new ConfigError(`${at}.mode: must be "aggregate" or "meta" (got "${mode}")`);
+    options.mode = mode;
+  }
+  if (block.rules !== undefined) {
+    const path = expectString(block.rules, `${at}.rules`);
+    options.rules = isAbsolute(path) ? path : resolve(dirname(file), path);
+  }
   if (block.tokenStore !== undefined) {
     const mode = expectString(block.tokenStore, `${at}.tokenStore`);
     if (!TOKEN_STORES.includes(mode)) throw new ConfigError(`${at}.tokenStore: must be one of ${TOKEN_STORES.join(', ')} (got "${mode}")`);

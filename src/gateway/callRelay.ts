@@ -2,7 +2,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type Downstream } from '../downstream/downstream.js';
 import { errorMessage, type Logger } from '../log/logger.js';
-import type { ToolCatalog } from './toolCatalog.js';
+import type { ToolRoute } from './toolCatalog.js';
 
 const RAW_RESPONSE_TAIL = /,"id":"(gw-\d+)"\}$/;
 
@@ -43,7 +43,8 @@ export class CallRelay {
 
   constructor(
     private readonly upstream: Transport,
-    private readonly catalog: ToolCatalog,
+    /** Where a tool name goes (undefined: the SDK server answers it instead). */
+    private readonly route: (name: string) => ToolRoute | undefined,
     private readonly log: Logger,
     /** Writes one line to the client as it is, when the client's transport is a stream. */
     private readonly writeRawLine?: (line: string) => void,
@@ -124,7 +125,7 @@ export class CallRelay {
 
   private startCall(message: Message): boolean {
     const name = message.params?.name;
-    const route = typeof name === 'string' ? this.catalog.route(name) : undefined;
+    const route = typeof name === 'string' ? this.route(name) : undefined;
     if (!route || route.server.state.status !== 'ready') return false;
     const busy = this.inFlight.get(route.server) ?? 0;
     if (busy >= this.maxInFlight) {

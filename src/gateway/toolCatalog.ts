@@ -60,14 +60,18 @@ class NamespacedCatalog<T extends { name: string }> {
   }
 }
 
-/** Tools, filtered per server by its `tools` allow/deny lists (a filtered tool is neither listed nor callable). */
+/**
+ * Tools, filtered per server by its `tools` allow/deny lists and by `allowed` (the access
+ * rules for this process's agent): a filtered tool is neither listed nor callable.
+ */
 export class ToolCatalog extends NamespacedCatalog<Tool> {
-  constructor(servers: readonly Downstream[]) {
+  constructor(servers: readonly Downstream[], allowed: (server: string, tool: string) => boolean = () => true) {
     const filters = new WeakMap<object, (name: string) => boolean>();
     super(servers, (server) => server.tools, (server) => {
       let filter = filters.get(server.config);
       if (!filter) filters.set(server.config, (filter = compileToolFilter(server.config.tools)));
-      return filter;
+      const configured = filter;
+      return (name) => configured(name) && allowed(server.name, name);
     });
   }
 }

@@ -30,6 +30,18 @@ import { forwardClientRequests } from './clientRequests.js';
 import { forwardOptions } from './forwardOptions.js';
 import { GATEWAY_URI_SCHEME, ResourceCatalog } from './resourceCatalog.js';
 import { PromptCatalog, ToolCatalog } from './toolCatalog.js';
+import { META_TOOLS, MetaTools } from './meta/metaTools.js';
+import { AccessRules } from './rules/accessRules.js';
+
+export interface UpstreamOptions {
+  maxCallsInFlight?: number;
+  /** `aggregate` (default) or `meta`. */
+  mode?: 'aggregate' | 'meta';
+  /** The agent this whole process serves (`--agent`, MCP_GATEWAY_AGENT). */
+  agent?: string;
+  /** The access rules in force (read on every check, so a reload applies at once). */
+  rules?: () => AccessRules;
+}
 
 export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 
@@ -87,13 +99,18 @@ export class UpstreamServer {
   /** Subscriptions by the URI the client knows, restored when their server reconnects. */
   private readonly subscriptions = new Map<string, { server: Downstream; uri: string }>();
   private readonly hooked = new WeakSet<Downstream>();
+  private readonly meta?: MetaTools;
+  private readonly rules: () => AccessRules;
 
   constructor(
     private readonly downstreams: DownstreamSet,
     private readonly log: Logger,
-    private readonly maxCallsInFlight?: number,
+    private readonly options: UpstreamOptions = {},
   ) {
-    this.tools = new ToolCatalog(downstreams.servers);
+    const allowAll = AccessRules.allowAll();
+    this.rules = options.rules ?? (() => allowAll);
+    this.tools = new ToolCatalog(downstreams.servers, (server, tool) => this.rules().allowsTool(options.agent, server, tool));
+    if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent);
     this.prompts = new PromptCatalog(downstreams.servers);
     this.resources = new ResourceCatalog(downstreams.servers);
     this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES });
@@ -113,10 +130,17 @@ export class UpstreamServer {
 
   private registerHandlers(): void {
     const server = this.server;
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.tools.list() }));
+    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.meta ? META_TOOLS : this.tools.list() }));
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
-    Protocol.prototype.setRequestHandler.call(server, ForwardedCallToolRequestSchema, (request) => this.callTool(request.params));
+    Protocol.prototype.setRequestHandler.call(server, ForwardedCallToolRequestSchema, (request, extra) => {
+      const params = request.params as { name?: unknown; arguments?: Record<string, unknown> } | undefined;
+      if (this.meta && typeof params?.name === 'string') {
+        if (!this.meta.has(params.name)) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${params.name} (this gateway runs in meta mode: use ${META_TOOLS.map((t) => t.name).join(', ')})`);
+        return this.meta.call(params.name, params.arguments ?? {}, extra);
+      }
+      return this.callTool(request.params);
+    });
 
     server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: this.prompts.list() }));
     server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
@@ -263,7 +287,9 @@ export class UpstreamServer {
   /** `writeRawLine`: how to put a line on the client's stream as it is, when it is one. */
   async connect(transport: Transport, writeRawLine?: (line: string) => void): Promise<void> {
     await this.server.connect(transport);
-    const relay = new CallRelay(transport, this.tools, this.log, writeRawLine, this.maxCallsInFlight);
+    // In meta mode every call goes through execute_tool: the relay takes none.
+    const route = this.meta ? () => undefined : (name: string) => this.tools.route(name);
+    const relay = new CallRelay(transport, route, this.log, writeRawLine, this.options.maxCallsInFlight);
     this.relay = relay;
     const protocolOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
@@ -285,15 +311,23 @@ export class UpstreamServer {
     return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
   }
 
+  /** The access rules changed: lists are rebuilt against them, and the client told. */
+  rulesChanged(): void {
+    this.meta?.invalidate();
+    this.onDownstreamsChanged();
+  }
+
   private onDownstreamsChanged(): void {
     for (const server of this.downstreams.servers) if (server.state.status !== 'ready') this.relay?.serverGone(server);
+    this.meta?.invalidate();
     const catalogs = { tools: this.tools, resources: this.resources, prompts: this.prompts };
     for (const kind of Object.keys(catalogs) as ListKind[]) {
       catalogs[kind].rebuild();
       const signature = catalogs[kind].signature();
       if (signature === this.signatures[kind]) continue;
       this.signatures[kind] = signature;
-      this.pendingNotices.add(kind);
+      // In meta mode the tool list is fixed; what changes is what its tools find.
+      if (!(kind === 'tools' && this.meta)) this.pendingNotices.add(kind);
     }
     if (this.pendingNotices.size && this.initialized) this.scheduleNotices();
   }
