@@ -149,6 +149,10 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
   await assert.rejects(call(gw, 'a__env', { name: 'HOME' }), /Unknown tool: a__env/);
   await assert.rejects(call(gw, 'secret__echo', { text: 'x' }), /Unknown tool: secret__echo/);
   assert.deepEqual(f.calls(), [], 'denied calls never reached a server');
+  // Prompts and resources of a server the agent may not see are not offered either.
+  assert.deepEqual((await gw.client.listPrompts()).prompts.map((p) => p.name).sort(), ['a__greet', 'b__greet']);
+  assert.ok(!(await gw.client.listResources()).resources.some((r) => r.uri.includes('secret')));
+  await assert.rejects(gw.client.readResource({ uri: 'fixture://secret/info' }), /Unknown resource/);
 
   const before = gw.notifications.length;
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { researcher: { allow: ['secret.echo'] } } }));

@@ -28,12 +28,20 @@ export class ResourceCatalog {
   private routes = new Map<string, ResourceRoute>();
   private templateRoutes: Array<{ server: Downstream; template: UriTemplate; text: string }> = [];
 
-  constructor(private readonly servers: readonly Downstream[]) {}
+  constructor(
+    private readonly servers: readonly Downstream[],
+    /** Servers the agent may see (the access rules); the others' resources are not offered. */
+    private readonly visible: (server: string) => boolean = () => true,
+  ) {}
+
+  private offered(server: Downstream): boolean {
+    return isListed(server) && this.visible(server.name);
+  }
 
   rebuild(): void {
     const owners = new Map<string, number>();
     for (const server of this.servers) {
-      if (!isListed(server)) continue;
+      if (!this.offered(server)) continue;
       for (const resource of server.resources) owners.set(resource.uri, (owners.get(resource.uri) ?? 0) + 1);
     }
     const resources: Resource[] = [];
@@ -41,7 +49,7 @@ export class ResourceCatalog {
     const templates: ResourceTemplate[] = [];
     const templateRoutes: typeof this.templateRoutes = [];
     for (const server of this.servers) {
-      if (!isListed(server)) continue;
+      if (!this.offered(server)) continue;
       for (const resource of server.resources) {
         const shared = (owners.get(resource.uri) ?? 0) > 1;
         const uri = shared ? gatewayUri(server.name, resource.uri) : resource.uri;
@@ -77,7 +85,7 @@ export class ResourceCatalog {
     if (uri.startsWith(`${GATEWAY_URI_SCHEME}//`)) {
       const rest = uri.slice(GATEWAY_URI_SCHEME.length + 2);
       const slash = rest.indexOf('/');
-      const server = this.servers.find((candidate) => candidate.name === rest.slice(0, slash));
+      const server = this.servers.find((candidate) => candidate.name === rest.slice(0, slash) && this.offered(candidate));
       if (server && slash > 0) return { server, uri: decodeURIComponent(rest.slice(slash + 1)) };
       return undefined;
     }

@@ -76,8 +76,12 @@ export class ToolCatalog extends NamespacedCatalog<Tool> {
   }
 }
 
+/** Prompts of the servers `visible` lets the agent see. */
 export class PromptCatalog extends NamespacedCatalog<Prompt> {
-  constructor(servers: readonly Downstream[]) {
-    super(servers, (server) => server.prompts);
+  constructor(servers: readonly Downstream[], visible: (server: string) => boolean = () => true) {
+    super(servers, (server) => server.prompts, (server) => {
+      const shown = visible(server.name);
+      return () => shown;
+    });
   }
 }

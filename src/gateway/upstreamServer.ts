@@ -111,8 +111,10 @@ export class UpstreamServer {
     this.rules = options.rules ?? (() => allowAll);
     this.tools = new ToolCatalog(downstreams.servers, (server, tool) => this.rules().allowsTool(options.agent, server, tool));
     if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent);
-    this.prompts = new PromptCatalog(downstreams.servers);
-    this.resources = new ResourceCatalog(downstreams.servers);
+    // Prompts and resources follow the rules' server visibility (for requests with no agent: the defaults).
+    const visible = (server: string) => this.rules().allowsServer(options.agent, server);
+    this.prompts = new PromptCatalog(downstreams.servers, visible);
+    this.resources = new ResourceCatalog(downstreams.servers, visible);
     this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES });
     this.server.oninitialized = () => {
       this.initialized = true;
