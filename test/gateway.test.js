@@ -109,7 +109,11 @@ test('a server that hangs at connect or exits at start delays and breaks nothing
   await waitFor(() => /\[hangs\] warn: failed: did not finish connecting within 1500 ms/.test(gw.stderr()), { what: 'timeout reported' });
   assert.match(gw.stderr(), /\[dies\] warn: failed: process exited during start \(last stderr: fatal: fixture told to exit\)/);
   assert.match(gw.stderr(), /\[missing\] warn: failed: command not found: no-such-command-for-the-gateway-test/);
-  assert.deepEqual((await toolNames(gw.client)).filter((n) => !n.startsWith('good__')), []);
+  assert.deepEqual((await toolNames(gw.client)).filter((n) => !n.startsWith('good__')), ['gateway__status']);
+  // The model can see who failed and why.
+  const status = (await gw.client.callTool({ name: 'gateway__status', arguments: {} })).structuredContent.servers;
+  assert.deepEqual(status.map((s) => `${s.name}:${s.state}`), ['hangs:failed', 'dies:failed', 'missing:failed', 'good:ready']);
+  assert.match(status[2].what_to_do, /It failed \(command not found: no-such-command-for-the-gateway-test/);
 });
 
 test('a downstream JSON-RPC error and a call timeout reach the client naming the server', async () => {
@@ -144,7 +148,7 @@ test("each child's stderr goes to the gateway log under its name, never to stdou
 
 test('initialize is answered before a slow server is ready; its tools arrive with list_changed', async () => {
   const gw = await gateway({ mcpServers: { later: stdioServer('later', { FIXTURE_START_DELAY_MS: '800' }) } });
-  assert.deepEqual(await toolNames(gw.client), []);
+  assert.deepEqual(await toolNames(gw.client), ['gateway__status'], 'only the gateway\'s own status tool before any server is ready');
   await waitFor(() => gw.notifications.some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
   assert.ok((await toolNames(gw.client)).includes('later__echo'));
 });

@@ -145,7 +145,7 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
   const gw = await gateway(path, { args: ['--agent', 'researcher'] });
   await waitFor(async () => (await toolNames(gw.client)).includes('b__add'), { what: 'ready' });
   await sleep(300);
-  assert.deepEqual(await toolNames(gw.client), ['a__add', 'a__big', 'a__echo', 'a__fail', 'a__progress', 'a__sleep', 'b__add', 'b__echo']);
+  assert.deepEqual(await toolNames(gw.client), ['a__add', 'a__big', 'a__echo', 'a__fail', 'a__progress', 'a__sleep', 'b__add', 'b__echo', 'gateway__status']);
   await assert.rejects(call(gw, 'a__env', { name: 'HOME' }), /Unknown tool: a__env/);
   await assert.rejects(call(gw, 'secret__echo', { text: 'x' }), /Unknown tool: secret__echo/);
   assert.deepEqual(f.calls(), [], 'denied calls never reached a server');
@@ -156,12 +156,12 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
 
   const before = gw.notifications.length;
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { researcher: { allow: ['secret.echo'] } } }));
-  await waitFor(async () => (await toolNames(gw.client)).join() === 'secret__echo', { what: 'the new rules' });
+  await waitFor(async () => (await toolNames(gw.client)).join() === 'gateway__status,secret__echo', { what: 'the new rules' });
   await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
   assert.match(gw.stderr(), /access rules reloaded/);
   writeFileSync(f.rulesPath, '{"agents": {"researcher": {"allow": "not a list"}}}');
   await waitFor(() => /access rules not reloaded: .*agents\.researcher\.allow: must be a list.*the previous rules stay in force/.test(gw.stderr()), { what: 'the rejection' });
-  assert.deepEqual(await toolNames(gw.client), ['secret__echo']);
+  assert.deepEqual(await toolNames(gw.client), ['gateway__status', 'secret__echo']);
   await gw.close();
 
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { admin: { allow: ['*'] } } }));

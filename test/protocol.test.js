@@ -140,7 +140,7 @@ test('tool filters: allow and deny with * wildcards, deny wins; a filtered tool 
   });
   await waitFor(async () => (await toolNames(gw.client)).includes('a__echo'), { what: 'a ready' });
   await sleep(300);
-  assert.deepEqual(await toolNames(gw.client), ['a__add', 'a__calls', 'a__echo']);
+  assert.deepEqual(await toolNames(gw.client), ['a__add', 'a__calls', 'a__echo', 'gateway__status']);
   await assert.rejects(gw.client.callTool({ name: 'a__env', arguments: { name: 'HOME' } }), /Unknown tool: a__env/);
   await assert.rejects(gw.client.callTool({ name: 'a__ask_roots', arguments: {} }), /Unknown tool: a__ask_roots/);
   assert.equal(text(await gw.client.callTool({ name: 'a__calls', arguments: {} })), '0', 'the denied calls never reached the server');

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_RULES_FILE } from '../gateway/rules/accessRules.js';
 import { RulesFile } from '../gateway/rules/rulesFile.js';
+import { LoginElicitation } from '../gateway/loginElicitation.js';
 
 const START_DOWNSTREAMS_AFTER_MS = 500;
 
@@ -19,7 +20,7 @@ const START_DOWNSTREAMS_AFTER_MS = 500;
  * stdout carries only JSON-RPC; everything else goes to stderr / the log file.
  */
 export async function serve(config: GatewayConfig, options: RuntimeOptions & { mode?: 'aggregate' | 'meta'; agent?: string }): Promise<void> {
-  const { log, downstreams } = createRuntime(config, options);
+  const { log, downstreams, authSettings } = createRuntime(config, options);
   const mode = options.mode ?? config.gateway.mode ?? 'aggregate';
   const agent = options.agent ?? (process.env.MCP_GATEWAY_AGENT || undefined);
   const rulesFile = new RulesFile(config.gateway.rules ?? join(dirname(config.path), DEFAULT_RULES_FILE), log);
@@ -30,6 +31,9 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions & { m
     rules: () => rulesFile.rules,
   });
   rulesFile.watch(() => upstream.rulesChanged());
+  // A login URL goes to the MCP client when it can show one (URL elicitation); else a browser opens here.
+  const logins = new LoginElicitation(upstream.server, downstreams, log);
+  authSettings.presentLoginUrl = (server, url) => logins.present(server, url);
   if (mode === 'meta' || agent || existsSync(rulesFile.path!)) {
     log.info(`mode ${mode}${agent ? `, agent "${agent}"` : ''}${existsSync(rulesFile.path!) ? `, access rules ${rulesFile.path}` : ''}`);
   }

@@ -41,6 +41,8 @@ export interface AuthSettings {
   noBrowser?: boolean;
   headless?: boolean;
   callbackTimeoutMs?: number;
+  /** Set by `serve`: shows a server's login URL in the MCP client (URL elicitation) when the client can. */
+  presentLoginUrl?: (server: string, url: string) => boolean;
 }
 
 /**
@@ -262,6 +264,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       noBrowser: this.authSettings!.noBrowser,
       headless: this.authSettings!.headless,
       callbackTimeoutMs: this.authSettings!.callbackTimeoutMs,
+      presentLoginUrl: (url) => this.authSettings!.presentLoginUrl?.(this.name, url) ?? false,
     });
     return this.auth;
   }

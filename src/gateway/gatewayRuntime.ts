@@ -1,6 +1,7 @@
 import { gatewayPaths } from '../config/gatewayPaths.js';
 import type { GatewayConfig } from '../config/types.js';
 import { DownstreamSet } from '../downstream/downstreamSet.js';
+import type { AuthSettings } from '../downstream/downstream.js';
 import { Logger, type LogLevel } from '../log/logger.js';
 import { createBackend } from '../oauth/storage/createBackend.js';
 import type { TokenStoreMode } from '../oauth/storage/storeBackend.js';
@@ -32,10 +33,10 @@ export function createTokenStore(config: GatewayConfig | undefined, options: Run
 }
 
 /** The logger and downstreams that `serve` and `list` both start from a config. */
-export function createRuntime(config: GatewayConfig, options: RuntimeOptions): { log: Logger; downstreams: DownstreamSet } {
+export function createRuntime(config: GatewayConfig, options: RuntimeOptions): { log: Logger; downstreams: DownstreamSet; authSettings: AuthSettings } {
   const log = createLogger(config, options);
   for (const warning of config.warnings) log.warn(warning);
   const store = createTokenStore(config, options, log);
-  const auth = { store, noBrowser: options.noBrowser, headless: options.headless, callbackTimeoutMs: config.gateway.callbackTimeout };
-  return { log, downstreams: new DownstreamSet(config, log, auth) };
+  const auth: AuthSettings = { store, noBrowser: options.noBrowser, headless: options.headless, callbackTimeoutMs: config.gateway.callbackTimeout };
+  return { log, downstreams: new DownstreamSet(config, log, auth), authSettings: auth };
 }

@@ -30,7 +30,16 @@ import { forwardClientRequests } from './clientRequests.js';
 import { forwardOptions } from './forwardOptions.js';
 import { GATEWAY_URI_SCHEME, ResourceCatalog } from './resourceCatalog.js';
 import { PromptCatalog, ToolCatalog } from './toolCatalog.js';
-import { META_TOOLS, MetaTools } from './meta/metaTools.js';
+import { META_TOOLS, MetaTools, serverStatus } from './meta/metaTools.js';
+
+/** Aggregate mode's one tool of its own: who is ready, who needs a login (with the URL), who failed and why. */
+export const STATUS_TOOL_NAME = 'gateway__status';
+const STATUS_TOOL = {
+  name: STATUS_TOOL_NAME,
+  description: "The gateway's servers: which are ready, which need the user to log in (with the login URL) and which failed and why, with what to do about each.",
+  inputSchema: { type: 'object' as const, properties: {} },
+  annotations: { readOnlyHint: true },
+};
 import { AccessRules } from './rules/accessRules.js';
 
 export interface UpstreamOptions {
@@ -132,7 +141,9 @@ export class UpstreamServer {
 
   private registerHandlers(): void {
     const server = this.server;
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.meta ? META_TOOLS : this.tools.list() }));
+    server.setRequestHandler(ListToolsRequestSchema, () => ({
+      tools: this.meta ? META_TOOLS : this.tools.route(STATUS_TOOL_NAME) ? this.tools.list() : [...this.tools.list(), STATUS_TOOL],
+    }));
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
     Protocol.prototype.setRequestHandler.call(server, ForwardedCallToolRequestSchema, (request, extra) => {
@@ -308,9 +319,18 @@ export class UpstreamServer {
     const name = (params as { name?: unknown } | undefined)?.name;
     if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
     const route = this.tools.route(name);
+    if (!route && name === STATUS_TOOL_NAME) return this.status();
     if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const reason = `server "${route.server.name}" is not available (${describeState(route.server.state)})`;
     return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
+  }
+
+  private status(): CallToolResult {
+    const agent = this.options.agent;
+    const servers = this.downstreams.servers
+      .filter((server) => server.state.status !== 'disabled' && this.rules().allowsServer(agent, server.name))
+      .map((server) => serverStatus(server, this.tools.list().filter((tool) => this.tools.route(tool.name)?.server === server).length));
+    return { content: [{ type: 'text', text: JSON.stringify({ servers }, null, 2) }], structuredContent: { servers } };
   }
 
   /** The access rules changed: lists are rebuilt against them, and the client told. */

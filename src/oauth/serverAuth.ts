@@ -43,6 +43,11 @@ export interface ServerAuthOptions {
   /** Never start an interactive login (a server that needs one fails with what to do). */
   headless?: boolean;
   callbackTimeoutMs?: number;
+  /**
+   * Shows the login URL some other way than a browser on this machine (the MCP client's URL
+   * elicitation); true when it did, and then no browser is opened here.
+   */
+  presentLoginUrl?: (url: string) => boolean;
   /** Tries of one refresh before it is reported as failed (transient errors only). */
   refreshAttempts?: number;
   env?: NodeJS.ProcessEnv;
@@ -458,7 +463,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       await this.writeBrowserRecord((record) => ({ launches: [...record.launches, Date.now()], completed: false }));
       launched = true;
       this.emit('login-url', authorizationUrl.href);
-      await showAuthorizationUrl(authorizationUrl.href, this.options.name, this.log, { noBrowser: this.options.noBrowser, env: this.options.env });
+      if (this.options.presentLoginUrl?.(authorizationUrl.href)) {
+        this.log.info(`asked the MCP client to open the login page for ${this.options.name}; waiting for the login to finish…`);
+      } else {
+        await showAuthorizationUrl(authorizationUrl.href, this.options.name, this.log, { noBrowser: this.options.noBrowser, env: this.options.env });
+      }
       const callback = await listener.waitForCode({
         serverName: this.options.name,
         state,

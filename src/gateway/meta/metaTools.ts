@@ -100,16 +100,7 @@ export class MetaTools {
   }
 
   private listServers(agent: string | undefined): CallToolResult {
-    const servers = this.visibleServers(agent).map((server) => {
-      const state = server.state;
-      return {
-        name: server.name,
-        ...(server.config.description ? { description: server.config.description } : {}),
-        state: state.status,
-        tool_count: this.visibleTools(agent, server).length,
-        ...(state.status === 'ready' ? {} : { what_to_do: whatToDo(server) }),
-      };
-    });
+    const servers = this.visibleServers(agent).map((server) => serverStatus(server, this.visibleTools(agent, server).length));
     return json({ servers });
   }
 
@@ -198,11 +189,26 @@ export class MetaTools {
   }
 }
 
-function whatToDo(server: Downstream): string {
+/** One server as the model should see it: its state, what to do about it, the login URL when one is pending. */
+export function serverStatus(server: Downstream, toolCount: number): Record<string, unknown> {
+  const state = server.state;
+  return {
+    name: server.name,
+    ...(server.config.description ? { description: server.config.description } : {}),
+    state: state.status,
+    tool_count: toolCount,
+    ...(state.status === 'ready' ? {} : { what_to_do: whatToDo(server) }),
+    ...(state.status === 'needs-auth' && state.authorizationUrl ? { login_url: state.authorizationUrl } : {}),
+  };
+}
+
+export function whatToDo(server: Downstream): string {
   const state = server.state;
   switch (state.status) {
     case 'needs-auth':
-      return state.authorizationUrl ? `It needs a login: the user should open ${state.authorizationUrl}` : `It needs a login: the user should run \`gateway auth login ${server.name}\`.`;
+      return state.authorizationUrl
+        ? `It needs a login: ask the user to open login_url in a browser and approve; its tools appear when that is done.`
+        : `It needs a login: ask the user to run \`gateway auth login ${server.name}\`.`;
     case 'connecting':
       return 'It is starting; try again in a few seconds.';
     case 'reconnecting':
