@@ -62,7 +62,7 @@ const RECONNECT_BASE_MS = Number(process.env.MCP_GATEWAY_RECONNECT_BASE_MS) || 1
 const RECONNECT_MAX_MS = 60_000;
 
 /** What the gateway tells every server it can do: it relays these to its own client when that client can. */
-const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
 
 /**
  * One client for one configured server: connects (with a timeout), keeps its tool list,

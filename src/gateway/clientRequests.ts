@@ -36,6 +36,12 @@ export function forwardClientRequests(client: Client, upstream: Server, serverNa
       if (!capabilities?.[capability]) {
         throw new McpError(ErrorCode.MethodNotFound, `the client connected to the gateway does not support ${what}`);
       }
+      // Elicitation comes in two modes; an empty capability object means form mode only.
+      const mode = (request.params as { mode?: string } | undefined)?.mode ?? 'form';
+      const elicitation = capabilities.elicitation as { form?: object; url?: object } | undefined;
+      if (capability === 'elicitation' && (mode === 'url' ? !elicitation?.url : elicitation?.url && !elicitation.form)) {
+        throw new McpError(ErrorCode.MethodNotFound, `the client connected to the gateway does not support ${mode}-mode elicitation`);
+      }
       log.debug(`${serverName}: passing ${request.method} to the client`);
       return upstream.request(request as never, ResultSchema, forwardOptions(extra, CLIENT_REQUEST_TIMEOUT_MS));
     });
