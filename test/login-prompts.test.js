@@ -4,8 +4,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ElicitationCompleteNotificationSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startOAuthFixture } from './fixtures/oauth/authServer.js';
-import { startGateway } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo } from './helpers/oauthGateway.js';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GATEWAY, startGateway, tempDir } from './helpers/gatewayProcess.js';
+import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, runCli } from './helpers/oauthGateway.js';
 
 const fixtures = [];
 const running = [];
@@ -99,4 +102,107 @@ test('meta mode: list_servers carries the pending login URL too', async () => {
   assert.equal(entry.state, 'needs-auth');
   await waitFor(() => browserLaunches(env).length === 1, { what: 'the browser launch' });
   assert.equal(entry.login_url, browserLaunches(env)[0]);
+});
+
+/** A CLI process whose stdin the test writes to and whose output it watches as it comes. */
+function spawnCli(args, env) {
+  const child = spawn(process.execPath, [GATEWAY, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  running.push({ child });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Where the authorization server sends the browser after approval (not followed: nothing listens there for the test). */
+async function approvedRedirect(authorizationUrl) {
+  const response = await fetch(authorizationUrl, { redirect: 'manual' });
+  return response.headers.get('location');
+}
+
+function configFor(f, dir = tempDir()) {
+  const path = join(dir, '.mcp.json');
+  writeFileSync(path, JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl } } }));
+  return path;
+}
+
+test('auth login --paste: the URL opens anywhere; a wrong state and a reused code are refused with why and can be retried; the right address logs in', async () => {
+  const f = await fixture();
+  const env = oauthHome();
+  const config = configFor(f);
+  const urlIn = (cli) => cli.stderr().match(/approve:\n\n {2}(\S+)\n/)?.[1];
+
+  const first = spawnCli(['auth', 'login', 'remote', '--paste', '--config', config], oauthEnv(env));
+  const url1 = await waitFor(() => urlIn(first), { what: 'the printed URL' });
+  assert.match(first.stderr(), /may not load there; that is expected/);
+  const landed1 = await approvedRedirect(url1);
+  assert.match(landed1, /^http:\/\/127\.0\.0\.1:\d+\/callback\?code=/);
+  const forged = new URL(landed1);
+  forged.searchParams.set('state', 'from-another-login');
+  first.child.stdin.write(`${forged.href}\n`);
+  await waitFor(() => /Refused: The state parameter does not match the login in progress/.test(first.stderr()), { what: 'the refusal' });
+  first.child.stdin.write('not an address at all\n');
+  await waitFor(() => /That is not an address/.test(first.stderr()), { what: 'the second refusal' });
+  first.child.stdin.write(`${landed1}\n`);
+  assert.equal(await first.exited, 0, first.stderr());
+  assert.match(first.stdout(), /Logged in to remote/);
+  assert.equal(browserLaunches(env).length, 0);
+
+  const second = spawnCli(['auth', 'login', 'remote', '--paste', '--config', config], oauthEnv(env));
+  const url2 = await waitFor(() => urlIn(second), { what: 'the second URL' });
+  const landed2 = new URL(await approvedRedirect(url2));
+  const reused = new URL(landed2);
+  reused.searchParams.set('code', new URL(landed1).searchParams.get('code'));
+  second.child.stdin.write(`${reused.href}\n`);
+  await waitFor(() => /The authorization server refused that code .*used already or has expired/.test(second.stderr()), { what: 'the reused code' });
+  second.child.stdin.write(`${landed2.href}\n`);
+  assert.equal(await second.exited, 0, second.stderr());
+  // (The SDK's auth() sends a refused code a second time before giving up: two 400s.)
+  assert.deepEqual(f.records.tokenRequests.filter((r) => r.grant_type === 'authorization_code').map((r) => r.status), [200, 400, 400, 200]);
+});
+
+test('auth login --device: shows the code, polls while pending, stores the tokens once approved', async () => {
+  const f = await fixture();
+  const env = oauthHome();
+  const cli = spawnCli(['auth', 'login', 'remote', '--device', '--config', configFor(f)], oauthEnv(env));
+  const userCode = await waitFor(() => cli.stderr().match(/enter the code (\S+)/)?.[1], { what: 'the user code' });
+  assert.match(cli.stderr(), new RegExp(`open ${f.asOrigin}/device on any device`));
+  await waitFor(() => f.records.devicePolls.length >= 2, { what: 'two polls' });
+  f.approveDevice(userCode);
+  assert.equal(await cli.exited, 0, cli.stderr());
+  assert.deepEqual([...new Set(f.records.devicePolls.map((p) => p.answer))], ['authorization_pending', 'tokens']);
+  const status = await runCli(['auth', 'status', '--json', '--config', configFor(f)], { env: oauthEnv(env) });
+  assert.equal(JSON.parse(status.stdout).servers[0].authenticated, true);
+  assert.equal(browserLaunches(env).length, 0);
+  assert.ok(!cli.stderr().includes(f.records.deviceAuthorizations[0].device_code), 'the device code is a secret');
+});
+
+test('auth login --device honours slow_down (+5 s), and reports denial and expiry clearly', async () => {
+  const slow = await fixture({ deviceSlowDowns: 1 });
+  const env = oauthHome();
+  const cli = spawnCli(['auth', 'login', 'remote', '--device', '--config', configFor(slow)], oauthEnv(env));
+  const userCode = await waitFor(() => cli.stderr().match(/enter the code (\S+)/)?.[1], { what: 'the user code' });
+  slow.approveDevice(userCode);
+  assert.equal(await cli.exited, 0, cli.stderr());
+  const [first, second] = slow.records.devicePolls;
+  assert.equal(first.answer, 'slow_down');
+  assert.ok(second.at - first.at >= 5500, `polled again after ${second.at - first.at} ms`);
+
+  const denied = await fixture();
+  const deny = spawnCli(['auth', 'login', 'remote', '--device', '--config', configFor(denied)], oauthEnv(oauthHome()));
+  denied.denyDevice(await waitFor(() => deny.stderr().match(/enter the code (\S+)/)?.[1], { what: 'the code' }));
+  assert.equal(await deny.exited, 1);
+  assert.match(deny.stderr(), /login to remote failed: the login was denied at the verification page/);
+
+  const expiring = await fixture({ deviceExpiresIn: 2 });
+  const expire = spawnCli(['auth', 'login', 'remote', '--device', '--config', configFor(expiring)], oauthEnv(oauthHome()));
+  assert.equal(await expire.exited, 1);
+  assert.match(expire.stderr(), /the code expired before it was approved; run the command again/);
+
+  const none = await fixture({ device: false });
+  const unsupported = await runCli(['auth', 'login', 'remote', '--device', '--config', configFor(none)], { env: oauthEnv(oauthHome()) });
+  assert.equal(unsupported.status, 1);
+  assert.match(unsupported.stderr, /does not offer the device flow .*use `gateway auth login remote --paste` instead/);
 });

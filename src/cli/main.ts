@@ -137,10 +137,21 @@ Examples:
   authCommand('login', 'log in to a server now in the browser, even if a login is stored')
     .argument('<server>', 'an HTTP server of the config')
     .option('--no-browser', 'print the login URL instead of opening a browser')
+    .option('--paste', 'for a machine without a browser: open the printed URL anywhere, then paste the address the browser ends on')
+    .option('--device', 'the device flow (RFC 8628): enter a short code on any device; needs an authorization server that offers it')
     .addOption(new Option('--log-level <level>', 'how much to log on stderr').choices([...LOG_LEVELS]))
-    .action(async (server: string, options: GlobalOptions) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ gateway auth login notion                 opens the browser here
+  $ gateway auth login notion --paste         over SSH: open the URL on your laptop, paste back the address
+  $ gateway auth login github --device        shows a code to enter at the server's verification page\n`,
+    )
+    .action(async (server: string, options: GlobalOptions & { paste?: boolean; device?: boolean }) => {
+      if (options.paste && options.device) throw new ConfigError('choose one of --paste and --device');
       const { authLogin } = await import('./authLoginCommand.js');
-      process.exitCode = await authLogin(loadConfig(options.config), server, runtimeOptions(options));
+      process.exitCode = await authLogin(loadConfig(options.config), server, { ...runtimeOptions(options), paste: options.paste, device: options.device });
     });
 
   authCommand('status', 'show each server: logged in or not, scopes, expiry, refresh token, client registration, where stored')

@@ -39,6 +39,40 @@ export class CallbackPortInUseError extends Error {
   }
 }
 
+export type CallbackVerdict =
+  | { kind: 'code'; code: string }
+  /** Not this login's redirect (wrong state, no code): refused, and the wait goes on. */
+  | { kind: 'reject'; reason: string }
+  /** This login's redirect, and it ends the login: an error from the server, a wrong `iss`. */
+  | { kind: 'fail'; error: OAuthFlowError; description?: string };
+
+/**
+ * Judges the parameters of a redirect to the callback (from the browser, or pasted by the
+ * user): `state` must be this flow's; `iss`, when present or promised, must be the issuer
+ * (RFC 9207), checked before an `error` is believed; then the `error` or the `code`.
+ */
+export function judgeCallback(params: URLSearchParams, expect: CallbackExpectations): CallbackVerdict {
+  if (params.get('state') !== expect.state) {
+    return { kind: 'reject', reason: 'The state parameter does not match the login in progress (a stale or forged redirect).' };
+  }
+  const iss = params.get('iss');
+  const issuer = expect.issuer ?? expect.expectedIssuer;
+  if ((iss !== null && iss !== issuer) || (expect.issuer !== undefined && iss === null)) {
+    return {
+      kind: 'fail',
+      error: new OAuthFlowError('invalid_iss', `the callback's iss (${iss ?? 'missing'}) is not the authorization server's issuer ${issuer ?? '(unknown)'} (RFC 9207): possible mix-up attack`),
+    };
+  }
+  const error = params.get('error');
+  if (error) {
+    const description = params.get('error_description') ?? undefined;
+    return { kind: 'fail', error: new OAuthFlowError(error, `the authorization server refused the login: ${error}${description ? ` (${description})` : ''}`), description };
+  }
+  const code = params.get('code');
+  if (!code) return { kind: 'reject', reason: 'The redirect carries no authorization code.' };
+  return { kind: 'code', code };
+}
+
 /** The browser waits at most this long for the page that says how the code exchange went. */
 const HOLD_PAGE_MS = 60_000;
 
@@ -88,7 +122,9 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
   });
   const bound = (server.address() as AddressInfo).port;
   let closed = false;
+  let waitTimer: NodeJS.Timeout | undefined;
   const close = async () => {
+    clearTimeout(waitTimer);
     if (closed) return;
     closed = true;
     server.closeAllConnections();
@@ -108,6 +144,7 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
           void close();
           reject(new OAuthFlowError('callback_timeout', `no login completed within ${Math.round(timeoutMs / 1000)} s; the browser window was not finished`));
         }, timeoutMs);
+        waitTimer = timer;
         const fail = (reply: Reply, error: OAuthFlowError, html: string, status: number) => {
           clearTimeout(timer);
           onRequest = undefined;
@@ -115,33 +152,14 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
           reject(error);
         };
         onRequest = (url, reply) => {
-          const params = url.searchParams;
-          if (params.get('state') !== expect.state) {
-            return void reply(400, rejectedPage('The state parameter does not match the login in progress (a stale or forged redirect).'));
+          const verdict = judgeCallback(url.searchParams, expect);
+          if (verdict.kind === 'reject') return void reply(400, rejectedPage(verdict.reason));
+          if (verdict.kind === 'fail') {
+            const iss = verdict.error.code === 'invalid_iss';
+            const html = failurePage(expect.serverName, verdict.error.code, iss ? 'the response did not come from the expected authorization server' : verdict.description);
+            return fail(reply, verdict.error, html, verdict.error.code === 'invalid_iss' ? 400 : 200);
           }
-          // RFC 9207: an iss that is present must be the issuer; one the server promised must be present.
-          const iss = params.get('iss');
-          const issuer = expect.issuer ?? expect.expectedIssuer;
-          if ((iss !== null && iss !== issuer) || (expect.issuer !== undefined && iss === null)) {
-            return fail(
-              reply,
-              new OAuthFlowError('invalid_iss', `the callback's iss (${iss ?? 'missing'}) is not the authorization server's issuer ${issuer ?? '(unknown)'} (RFC 9207): possible mix-up attack`),
-              failurePage(expect.serverName, 'invalid_iss', 'the response did not come from the expected authorization server'),
-              400,
-            );
-          }
-          const error = params.get('error');
-          if (error) {
-            const description = params.get('error_description') ?? undefined;
-            return fail(
-              reply,
-              new OAuthFlowError(error, `the authorization server refused the login: ${error}${description ? ` (${description})` : ''}`),
-              failurePage(expect.serverName, error, description),
-              200,
-            );
-          }
-          const code = params.get('code');
-          if (!code) return void reply(400, rejectedPage('The redirect carries no authorization code.'));
+          const code = verdict.code;
           clearTimeout(timer);
           onRequest = undefined;
           let answered: Promise<void> | undefined;

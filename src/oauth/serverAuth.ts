@@ -4,6 +4,7 @@ import {
   auth,
   discoverOAuthServerInfo,
   refreshAuthorization,
+  registerClient,
   type OAuthDiscoveryState,
 } from '@modelcontextprotocol/sdk/client/auth.js';
 import {
@@ -25,11 +26,20 @@ import { backoffDelay, sleep } from './backoff.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { fetchConfiguredMetadata } from './configuredMetadata.js';
 import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
-import { CallbackPortInUseError, DEFAULT_CALLBACK_TIMEOUT_MS, startLoopbackListener, type LoopbackListener } from './loopbackListener.js';
+import {
+  CallbackPortInUseError,
+  DEFAULT_CALLBACK_TIMEOUT_MS,
+  judgeCallback,
+  startLoopbackListener,
+  type CallbackExpectations,
+  type LoopbackListener,
+} from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError, OAuthFlowError, TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
 import { showAuthorizationUrl } from './openBrowser.js';
-import type { StoredTokens, TokenStore } from './tokenStore.js';
+import type { StoredClient, StoredTokens, TokenStore } from './tokenStore.js';
+import { DEVICE_CODE_GRANT, runDeviceFlow } from './deviceFlow.js';
+import { checkEndpointUrl } from './urlRules.js';
 import { bearerChallenge } from './wwwAuthenticate.js';
 
 export interface ServerAuthOptions {
@@ -356,14 +366,14 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
    * An interactive login: one at a time per server in this process, under the store lock
    * across processes (a process that waited for the lock uses the tokens its sibling got).
    */
-  login({ force = false } = {}): Promise<void> {
-    this.loggingIn ??= this.loginOnce(force).finally(() => {
+  login({ force = false, paste }: { force?: boolean; paste?: PasteReader } = {}): Promise<void> {
+    this.loggingIn ??= this.loginOnce(force, paste).finally(() => {
       this.loggingIn = undefined;
     });
     return this.loggingIn;
   }
 
-  private async loginOnce(force: boolean): Promise<void> {
+  private async loginOnce(force: boolean, paste?: PasteReader): Promise<void> {
     const rejected = this.tokens?.access_token;
     if (this.options.headless) {
       throw new LoginRequiredError(
@@ -382,7 +392,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
           return;
         }
         if (!force) await this.checkBrowserRateLimit();
-        await this.interactiveLogin();
+        await this.interactiveLogin(paste);
       }),
       { timeoutMs: (this.options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS) + 60_000 },
     );
@@ -393,6 +403,68 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
    * than a minute ago, has not completed a login (it failed, timed out, or its process died:
    * a crash-restart loop never opens a storm of tabs), and at most two a minute in any case.
    */
+  /**
+   * `gateway auth login --device`: the device authorization grant (RFC 8628), when the
+   * authorization server offers it. The user enters a short code on any device; no browser
+   * or loopback listener is involved here.
+   */
+  deviceLogin(show: (text: string) => void): Promise<void> {
+    return this.options.store.withLock(this.options.url, () =>
+      this.inFlow('login', async () => {
+        const discovery = await this.ensureDiscovery();
+        const metadata = discovery.authorizationServerMetadata as Record<string, unknown>;
+        const endpoint = metadata.device_authorization_endpoint;
+        if (typeof endpoint !== 'string') {
+          throw new OAuthFlowError(
+            'device_flow_unsupported',
+            `${discovery.authorizationServerUrl} does not offer the device flow (no device_authorization_endpoint, RFC 8628); use \`gateway auth login ${this.options.name} --paste\` instead`,
+          );
+        }
+        checkEndpointUrl(endpoint, 'the device_authorization_endpoint');
+        const client = await this.deviceClient(discovery);
+        const resource = this.resourceIndicator(discovery);
+        const scope = this.challenge.scope ?? (discovery.resourceMetadata?.scopes_supported?.join(' ') || this.options.oauth?.scopes?.join(' ') || undefined);
+        const tokens = await runDeviceFlow({
+          deviceEndpoint: endpoint,
+          tokenEndpoint: String(metadata.token_endpoint),
+          client,
+          scope,
+          resource,
+          fetchFn: this.oauthFetch,
+          show,
+          serverName: this.options.name,
+        });
+        if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
+          throw new OAuthFlowError('unsupported_token_type', `the token response has token_type ${JSON.stringify(tokens.token_type)}; only Bearer is supported`);
+        }
+        const now = Date.now();
+        await this.adopt({
+          ...tokens,
+          obtained_at: now,
+          expires_at: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
+          issuer: discovery.authorizationServerUrl,
+        });
+        this.log.info(`logged in to ${this.options.name} with the device flow`);
+      }),
+    );
+  }
+
+  /** The client for the device flow: the configured one, the stored registration, or a new registration that lists the device grant. */
+  private async deviceClient(discovery: OAuthDiscoveryState): Promise<{ client_id: string; client_secret?: string }> {
+    if (this.options.oauth?.clientId) return { client_id: this.options.oauth.clientId, client_secret: this.options.oauth.clientSecret };
+    const stored = await this.options.store.readClient(this.options.url);
+    if (stored) return stored;
+    const redirectUri = 'http://127.0.0.1/callback';
+    const registered = await registerClient(discovery.authorizationServerUrl, {
+      metadata: discovery.authorizationServerMetadata,
+      clientMetadata: { ...this.provider.clientMetadata, redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT] },
+      fetchFn: this.oauthFetch,
+    });
+    if (typeof registered.client_id !== 'string' || !registered.client_id) throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
+    await this.options.store.writeClient(this.options.url, { ...registered, source: 'dcr', redirect_uri: redirectUri, issuer: discovery.authorizationServerUrl } as StoredClient);
+    return registered;
+  }
+
   private async checkBrowserRateLimit(): Promise<void> {
     const record = await this.readBrowserRecord();
     const now = Date.now();
@@ -437,7 +509,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     );
   }
 
-  private async interactiveLogin(): Promise<void> {
+  private async interactiveLogin(paste?: PasteReader): Promise<void> {
     const listener = await this.startListener();
     let launched = false;
     try {
@@ -468,21 +540,29 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       } else {
         await showAuthorizationUrl(authorizationUrl.href, this.options.name, this.log, { noBrowser: this.options.noBrowser, env: this.options.env });
       }
-      const callback = await listener.waitForCode({
-        serverName: this.options.name,
-        state,
-        issuer,
-        expectedIssuer: metadata?.issuer,
-        timeoutMs: this.options.callbackTimeoutMs,
-      });
-      registerSecret(callback.code);
-      try {
-        await auth(this.provider, { serverUrl: this.options.url, authorizationCode: callback.code, resourceMetadataUrl, fetchFn: this.oauthFetch });
-      } catch (error) {
-        await callback.finish({ ok: false, error: 'token_exchange_failed', description: sanitize(error).message });
-        throw error;
+      const expect = { serverName: this.options.name, state, issuer, expectedIssuer: metadata?.issuer, timeoutMs: this.options.callbackTimeoutMs };
+      const fromBrowser = listener.waitForCode(expect).then((callback) => ({ ...callback, pasted: false }));
+      fromBrowser.catch(() => {}); // Settled through the race below, or dropped when a paste wins.
+      // With `paste`, the user may instead paste the address the browser landed on (another machine's loopback).
+      const pasteRound = () => (paste ? readPastedCode(paste, expect) : new Promise<never>(() => {}));
+      let received = await Promise.race([fromBrowser, pasteRound()]);
+      for (;;) {
+        registerSecret(received.code);
+        try {
+          await auth(this.provider, { serverUrl: this.options.url, authorizationCode: received.code, resourceMetadataUrl, fetchFn: this.oauthFetch });
+          break;
+        } catch (error) {
+          if (received.pasted && error instanceof InvalidGrantError) {
+            // A reused or expired code: say so, and let the user paste this login's address.
+            await paste!.say(`The authorization server refused that code (${sanitize(error).message || 'invalid_grant'}): it was used already or has expired. Approve again in the browser with the URL above, then paste the new address.`);
+            received = await Promise.race([fromBrowser, pasteRound()]);
+            continue;
+          }
+          await received.finish({ ok: false, error: 'token_exchange_failed', description: sanitize(error).message });
+          throw error;
+        }
       }
-      await callback.finish({ ok: true });
+      await received.finish({ ok: true });
       await this.writeBrowserRecord((record) => ({ ...record, completed: true, failed_at: undefined }));
       this.log.info(`logged in to ${this.options.name}`);
     } catch (error) {
@@ -519,6 +599,36 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       }
     }
     return startLoopbackListener(0);
+  }
+}
+
+/** Where `gateway auth login --paste` reads what the user pastes, and says what is wrong with it. */
+export interface PasteReader {
+  /** The next pasted line, after showing `prompt`; undefined when the input ended. */
+  read(prompt: string): Promise<string | undefined>;
+  say(message: string): Promise<void>;
+}
+
+/** Reads pasted redirect addresses until one is this login's; a wrong or stale one is refused with why. */
+async function readPastedCode(paste: PasteReader, expect: CallbackExpectations): Promise<{ code: string; pasted: true; finish: () => Promise<void> }> {
+  for (;;) {
+    const text = (await paste.read('Paste the full address your browser ended on (http://127.0.0.1:…/callback?…): '))?.trim();
+    if (text === undefined) throw new OAuthFlowError('paste_ended', 'the input ended before an address was pasted');
+    if (!text) continue;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      await paste.say('That is not an address. Copy the whole address from the browser\'s address bar, starting with http://127.0.0.1.');
+      continue;
+    }
+    const verdict = judgeCallback(url.searchParams, expect);
+    if (verdict.kind === 'fail') throw verdict.error;
+    if (verdict.kind === 'reject') {
+      await paste.say(`Refused: ${verdict.reason} Paste the address from the login you just approved (or press Ctrl-C).`);
+      continue;
+    }
+    return { code: verdict.code, pasted: true, finish: async () => {} };
   }
 }
 
