@@ -31,6 +31,15 @@ export interface OAuthServerConfig {
   scopes?: string[];
   authServerMetadataUrl?: string;
   resource?: boolean;
+  /** `authorization_code` (default: a person logs in) or `client_credentials` (a machine; no browser). */
+  grant?: 'authorization_code' | 'client_credentials';
+  /** A PEM private key for `private_key_jwt` client authentication (RFC 7523), or a file holding one. */
+  privateKey?: string;
+  privateKeyFile?: string;
+  /** The JWT algorithm, when the key's type does not say (RS256, ES256, EdDSA…). */
+  privateKeyAlg?: string;
+  /** An https URL of this client's metadata document, used as client_id where the server supports that. */
+  clientMetadataUrl?: string;
 }
 
 export interface HttpServerConfig {

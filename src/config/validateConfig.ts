@@ -16,7 +16,7 @@ const SERVER_NAME = /^[A-Za-z0-9_-]+$/;
 const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
 const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description', 'tools'];
-const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource'];
+const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource', 'grant', 'privateKey', 'privateKeyFile', 'privateKeyAlg', 'clientMetadataUrl'];
 const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight', 'mode', 'rules'];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
@@ -121,6 +121,11 @@ function validateServer(
   return server;
 }
 
+/** The config file a field path like `/x/.mcp.json: mcpServers.a.oauth` belongs to. */
+function configFileOf(at: string): string {
+  return at.slice(0, at.indexOf(': '));
+}
+
 function validateOAuth(
   raw: unknown,
   at: string,
@@ -153,7 +158,32 @@ function validateOAuth(
     out.authServerMetadataUrl = url;
   }
   if (block.resource !== undefined) out.resource = optionalBoolean(block.resource, `${at}.resource`);
+  if (block.grant !== undefined) {
+    const grant = expectString(block.grant, `${at}.grant`);
+    if (grant !== 'authorization_code' && grant !== 'client_credentials') {
+      throw new ConfigError(`${at}.grant: must be "authorization_code" (a person logs in) or "client_credentials" (a machine), not "${grant}"`);
+    }
+    out.grant = grant;
+  }
+  if (block.privateKey !== undefined) out.privateKey = expand(expectString(block.privateKey, `${at}.privateKey`), 'oauth.privateKey');
+  if (block.privateKeyFile !== undefined) {
+    const path = expand(expectString(block.privateKeyFile, `${at}.privateKeyFile`), 'oauth.privateKeyFile');
+    out.privateKeyFile = isAbsolute(path) ? path : resolve(dirname(configFileOf(at)), path);
+  }
+  if (block.privateKeyAlg !== undefined) out.privateKeyAlg = expectString(block.privateKeyAlg, `${at}.privateKeyAlg`);
+  if (block.clientMetadataUrl !== undefined) {
+    const url = expand(expectString(block.clientMetadataUrl, `${at}.clientMetadataUrl`), 'oauth.clientMetadataUrl');
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (parsed?.protocol !== 'https:' || parsed.pathname === '/') {
+      throw new ConfigError(`${at}.clientMetadataUrl: must be an https URL with a path (the client metadata document), not "${url}"`);
+    }
+    out.clientMetadataUrl = url;
+  }
   if (out.clientSecret && !out.clientId) throw new ConfigError(`${at}.clientSecret: given without "clientId"`);
+  if ((out.privateKey || out.privateKeyFile) && !out.clientId) throw new ConfigError(`${at}.privateKey: given without "clientId"`);
+  if (out.grant === 'client_credentials' && (!out.clientId || !(out.clientSecret || out.privateKey || out.privateKeyFile))) {
+    throw new ConfigError(`${at}.grant: "client_credentials" needs "clientId" and either "clientSecret" or "privateKey"/"privateKeyFile"`);
+  }
   return out;
 }
 

@@ -131,8 +131,9 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       try {
         await this.connectWithTimeout();
       } catch (error) {
-        // A 401: log in (no connect timeout while the user is in the browser), then connect again.
-        if (!this.auth || httpTransports?.httpStatusOf(error) !== 401 || this.closed) throw error;
+        // A 401 (or a 403 asking for more scopes): log in (no connect timeout while the user is in the browser), then connect again.
+        const status = httpTransports?.httpStatusOf(error);
+        if (!this.auth || this.closed || !(status === 401 || (status === 403 && this.auth.takeStepUp()))) throw error;
         await this.logIn();
         await this.connectWithTimeout();
       }
@@ -276,10 +277,11 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     });
   }
 
-  private async logIn(): Promise<void> {
+  private async logIn(why = ''): Promise<void> {
     const auth = this.auth!;
-    this.setState({ status: 'needs-auth', reason: 'waiting for the login to finish in the browser' });
-    const onUrl = (url: string) => this.setState({ status: 'needs-auth', reason: 'waiting for the login to finish in the browser', authorizationUrl: url });
+    const reason = `${why}waiting for the login to finish in the browser`;
+    this.setState({ status: 'needs-auth', reason });
+    const onUrl = (url: string) => this.setState({ status: 'needs-auth', reason, authorizationUrl: url });
     auth.on('login-url', onUrl);
     try {
       await auth.login();
@@ -311,10 +313,17 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   }
 
   /** A 401 on a live connection that a refresh could not cure: log in again, then reconnect. */
-  private async reauthenticate(): Promise<void> {
+  private async reauthenticate({ login = false } = {}): Promise<void> {
     if (this.reauthenticating || this.closed || !this.auth) return;
     this.reauthenticating = true;
     try {
+      if (login) {
+        try {
+          await this.logIn('the server needs more permissions (insufficient_scope); ');
+        } catch (error) {
+          this.log.warn(`the login for more permissions failed: ${errorMessage(error)}`);
+        }
+      }
       const client = this.client;
       this.client = undefined;
       this.transport = undefined;
@@ -455,6 +464,10 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       if (httpTransports?.httpStatusOf(error) === 401) {
         void this.reauthenticate();
         throw new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
+      }
+      if (httpTransports?.httpStatusOf(error) === 403 && this.auth?.takeStepUp()) {
+        void this.reauthenticate({ login: true });
+        throw new Error('the server needs more permissions for this; logging in again to grant them (retry the call once it is ready)');
       }
       const name = (error as Error).name;
       if (RETRYABLE_AUTH_ERRORS.has(name) || name === 'OAuthFlowError' || name === 'UnsafeAuthorizationServerError') {

@@ -4,6 +4,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { OAuthServerConfig } from '../config/types.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { privateKeyJwtAuthentication } from './machineGrant.js';
 import type { StoredClient, StoredTokens, TokenStore } from './tokenStore.js';
 
 export const CLIENT_NAME = 'mcp-oauth-gateway';
@@ -26,6 +27,10 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   private verifier?: string;
   private discovery?: OAuthDiscoveryState;
   readonly validateResourceURL?: OAuthClientProvider['validateResourceURL'];
+  /** `private_key_jwt` when the config has a private key: the code exchange and every refresh sign a client assertion. */
+  readonly addClientAuthentication?: OAuthClientProvider['addClientAuthentication'];
+  /** A client ID metadata document (MCP 2025-11-25), used as client_id where the authorization server supports it. */
+  readonly clientMetadataUrl?: string;
 
   constructor(
     private readonly serverUrl: string,
@@ -35,6 +40,8 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   ) {
     // `resource: false` in the config: omit the RFC 8707 parameter (Entra ID rejects it).
     if (config.resource === false) this.validateResourceURL = async () => undefined;
+    this.addClientAuthentication = privateKeyJwtAuthentication(config);
+    this.clientMetadataUrl = config.clientMetadataUrl;
   }
 
   get redirectUrl(): string | undefined {
@@ -47,7 +54,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
       redirect_uris: this.redirectUri ? [this.redirectUri] : [],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: this.config.clientSecret ? 'client_secret_post' : 'none',
+      token_endpoint_auth_method: this.addClientAuthentication ? 'private_key_jwt' : this.config.clientSecret ? 'client_secret_post' : 'none',
       scope: this.fallbackScope(),
     };
   }
@@ -69,21 +76,28 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   }
 
   async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
+    const stored = await this.store.readClient(this.serverUrl);
+    // A client ID metadata document (MCP 2025-11-25) comes first where the server supports it:
+    // returning nothing here lets the SDK use the document's URL as client_id.
+    const metadata = this.discovery?.authorizationServerMetadata as { client_id_metadata_document_supported?: boolean } | undefined;
+    if (this.clientMetadataUrl && (stored?.client_id === this.clientMetadataUrl || metadata?.client_id_metadata_document_supported === true)) {
+      return stored?.client_id === this.clientMetadataUrl ? stored : undefined;
+    }
     if (this.config.clientId) {
       return { client_id: this.config.clientId, ...(this.config.clientSecret ? { client_secret: this.config.clientSecret } : {}) };
     }
-    const stored = await this.store.readClient(this.serverUrl);
     // A registration made for another loopback port no longer matches: register again.
     if (!stored || stored.source !== 'dcr' || (this.redirectUri && stored.redirect_uri !== this.redirectUri)) return undefined;
     return stored;
   }
 
   async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
-    if (this.config.clientId) return; // Static clients live in the config.
+    if (this.config.clientId && info.client_id === this.config.clientId) return; // Static clients live in the config.
     if (typeof info.client_id !== 'string' || !info.client_id) {
       throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
     }
-    const record: StoredClient = { ...info, source: 'dcr', redirect_uri: this.redirectUri };
+    const record: StoredClient =
+      info.client_id === this.clientMetadataUrl ? { ...info, source: 'cimd' } : { ...info, source: 'dcr', redirect_uri: this.redirectUri };
     await this.store.writeClient(this.serverUrl, record);
   }
 

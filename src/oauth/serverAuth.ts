@@ -25,6 +25,7 @@ import { redact, registerSecret } from '../log/redact.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { fetchConfiguredMetadata } from './configuredMetadata.js';
+import { fetchClientCredentialsToken } from './machineGrant.js';
 import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
 import {
   CallbackPortInUseError,
@@ -63,6 +64,9 @@ export interface ServerAuthOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Logins that add scopes a 403 asked for, per server and process, before the gateway stops asking. */
+const MAX_STEP_UPS = 2;
+
 /** No automatic browser launch for a server more often than this (across processes). */
 export const BROWSER_LAUNCH_INTERVAL_MS = 60_000;
 /** Refresh this long before expiry at most (less for short-lived tokens: a quarter of their lifetime). */
@@ -100,6 +104,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, (tokens) => this.adopt(tokens));
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
   }
+
+  /** Scopes a 403 `insufficient_scope` asked for: the next login asks for them with those held. */
+  private stepUpScope?: string;
+  private stepUps = 0;
+  private stepUpPending = false;
 
   /** The OAuth flow in progress (a login or a refresh): its correlation id is on every line it logs. */
   private flow?: { id: string; label: string; log: Logger };
@@ -174,9 +183,10 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       if (target.origin !== this.origin) return base(input, init);
       const token = await this.currentAccessToken();
       let response = await base(input, withBearer(init, token));
+      if (response.status === 403) this.noteForbidden(response.headers.get('www-authenticate'));
       if (response.status !== 401) return response;
       this.rememberChallenge(response.headers.get('www-authenticate'));
-      if (!this.tokens?.refresh_token) return response;
+      if (!this.tokens?.refresh_token && !this.machine) return response;
       await response.body?.cancel().catch(() => {});
       const refreshed = await this.refresh(token);
       if (!refreshed) return new Response(null, { status: 401, headers: response.headers });
@@ -186,10 +196,68 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     };
   }
 
+  /**
+   * A 403 `insufficient_scope` (RFC 6750): the next login asks for the scopes held plus the ones
+   * named, at most MAX_STEP_UPS times per server, so a server that always wants more cannot loop.
+   */
+  private noteForbidden(header: string | null): void {
+    const bearer = bearerChallenge(header);
+    if (bearer?.error !== 'insufficient_scope') return;
+    if (this.stepUps >= MAX_STEP_UPS) {
+      this.log.warn(`the server asks for more scopes (${bearer.scope ?? 'unnamed'}) again; not logging in again after ${MAX_STEP_UPS} step-ups`);
+      return;
+    }
+    this.stepUps++;
+    this.stepUpScope = [...new Set([...(this.stepUpScope?.split(' ') ?? []), ...(bearer.scope?.split(' ') ?? [])])].filter(Boolean).join(' ');
+    this.stepUpPending = true;
+    this.log.info(`the server needs more permissions (insufficient_scope: ${bearer.scope ?? 'unnamed'}); a new login will ask for them`);
+  }
+
+  /** Whether a step-up login is due (and, by asking, it is no longer pending). */
+  takeStepUp(): boolean {
+    const pending = this.stepUpPending;
+    this.stepUpPending = false;
+    return pending;
+  }
+
   private rememberChallenge(header: string | null): void {
     const bearer = bearerChallenge(header);
     if (!bearer) return;
     this.challenge = { resourceMetadata: bearer.resourceMetadata, scope: bearer.scope };
+  }
+
+  /** `oauth.grant: "client_credentials"`: a machine's server, which never involves a person or a browser. */
+  private get machine(): boolean {
+    return this.options.oauth?.grant === 'client_credentials';
+  }
+
+  /** A new token by the client credentials grant (at login, and whenever the current one expires or is refused). */
+  private async machineToken(): Promise<StoredTokens> {
+    const discovery = await this.ensureDiscovery();
+    const attempts = this.options.refreshAttempts ?? 4;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await fetchClientCredentialsToken(discovery, this.options.oauth!, this.loginScope(discovery), this.resourceIndicator(discovery), this.oauthFetch);
+        if (typeof result.token_type !== 'string' || result.token_type.toLowerCase() !== 'bearer') {
+          throw new OAuthFlowError('unsupported_token_type', `the token response has token_type ${JSON.stringify(result.token_type)}; only Bearer is supported`);
+        }
+        const now = Date.now();
+        const tokens: StoredTokens = { ...result, obtained_at: now, expires_at: typeof result.expires_in === 'number' ? now + result.expires_in * 1000 : undefined, issuer: discovery.authorizationServerUrl };
+        await this.adopt(tokens);
+        this.log.info('got a token with the client credentials grant');
+        return tokens;
+      } catch (error) {
+        const kind = classifyTokenError(error);
+        if (kind === 'transient' && attempt + 1 < attempts) {
+          const delay = backoffDelay(attempt);
+          this.log.warn(`client credentials token request failed (${sanitize(error).message}); retrying in ${(delay / 1000).toFixed(1)} s`);
+          await sleep(delay);
+          continue;
+        }
+        if (kind === 'transient') throw new TransientAuthError(`the client credentials token request failed ${attempts} times: ${sanitize(error).message}`);
+        throw new OAuthFlowError('client_credentials_refused', `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`);
+      }
+    }
   }
 
   /** Before connecting: the stored tokens loaded and, if they expire soon, refreshed (outside any connect timeout). */
@@ -202,7 +270,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     const tokens = this.tokens;
     if (!tokens) return undefined;
     if (!expiresSoon(tokens)) return tokens.access_token;
-    if (!tokens.refresh_token) return expired(tokens) ? undefined : tokens.access_token;
+    if (!tokens.refresh_token && !this.machine) return expired(tokens) ? undefined : tokens.access_token;
     const refreshed = await this.refresh(tokens.access_token);
     return refreshed?.access_token;
   }
@@ -230,6 +298,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     }
     const current = this.tokens;
     if (current && current.access_token !== rejected && !expiresSoon(current)) return current;
+    if (this.machine) return this.machineToken();
     if (!current?.refresh_token) return undefined;
     const attempts = this.options.refreshAttempts ?? 4;
     for (let attempt = 0; ; attempt++) {
@@ -270,6 +339,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       clientInformation,
       refreshToken,
       resource: this.resourceIndicator(discovery),
+      addClientAuthentication: this.provider.addClientAuthentication,
       fetchFn: this.oauthFetch,
     });
     if (typeof result.token_type !== 'string' || result.token_type.toLowerCase() !== 'bearer') {
@@ -358,8 +428,41 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     const resourceMetadataUrl = this.challenge.resourceMetadata ? new URL(this.challenge.resourceMetadata) : undefined;
     const info = await discoverOAuthServerInfo(this.options.url, { resourceMetadataUrl, fetchFn: this.oauthFetch });
     const state: OAuthDiscoveryState = { ...info, resourceMetadataUrl: resourceMetadataUrl?.href };
+    if (!info.resourceMetadata) {
+      this.log.info(`no protected resource metadata (RFC 9728): using the MCP server's origin ${info.authorizationServerUrl} as its authorization server (MCP 2025-03-26)`);
+    }
+    if (!info.authorizationServerMetadata && !info.resourceMetadata) {
+      // MCP 2025-03-26: without metadata, the default endpoints at the server's origin.
+      const origin = new URL(this.options.url).origin;
+      this.log.info(`no authorization server metadata at ${origin}: using the default endpoints /authorize, /token and /register there (MCP 2025-03-26)`);
+      state.authorizationServerUrl = `${origin}/`;
+      state.authorizationServerMetadata = {
+        issuer: `${origin}/`,
+        authorization_endpoint: `${origin}/authorize`,
+        token_endpoint: `${origin}/token`,
+        registration_endpoint: `${origin}/register`,
+        response_types_supported: ['code'],
+        // 2025-03-26 requires PKCE of every MCP authorization server.
+        code_challenge_methods_supported: ['S256'],
+      };
+    }
     checkDiscovery(state);
     return state;
+  }
+
+  /**
+   * The scope of a login: the 401's (or a 403's step-up, joined to the scopes held), else the
+   * resource metadata's scopes_supported (an empty list: none), else the config's; plus
+   * `offline_access` when the authorization server lists it (so a refresh token is issued).
+   * Nothing named anywhere: no scope parameter at all.
+   */
+  private loginScope(discovery: OAuthDiscoveryState): string | undefined {
+    const supported = discovery.resourceMetadata?.scopes_supported;
+    let scopes = (this.challenge.scope ?? (supported !== undefined ? supported.join(' ') : this.options.oauth?.scopes?.join(' ')) ?? '').split(' ').filter(Boolean);
+    if (this.stepUpScope) scopes = [...new Set([...(this.tokens?.scope?.split(' ') ?? []), ...scopes, ...this.stepUpScope.split(' ')])].filter(Boolean);
+    const asScopes = (discovery.authorizationServerMetadata as { scopes_supported?: string[] } | undefined)?.scopes_supported;
+    if (asScopes?.includes('offline_access') && !scopes.includes('offline_access')) scopes.push('offline_access');
+    return scopes.length ? scopes.join(' ') : undefined;
   }
 
   /**
@@ -375,6 +478,10 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 
   private async loginOnce(force: boolean, paste?: PasteReader): Promise<void> {
     const rejected = this.tokens?.access_token;
+    if (this.machine) {
+      await this.options.store.withLock(this.options.url, () => this.inFlow('login', () => this.machineToken()));
+      return;
+    }
     if (this.options.headless) {
       throw new LoginRequiredError(
         `${this.options.name} needs a login and this gateway runs headless (--headless), so no browser is opened here; ` +
@@ -514,14 +621,12 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     let launched = false;
     try {
       this.provider.resetFlow(listener.redirectUri);
-      if (this.options.oauth?.authServerMetadataUrl && !(await this.provider.discoveryState())) {
-        await this.provider.saveDiscoveryState(await this.discover());
-      }
+      const discovery = await this.ensureDiscovery();
       const resourceMetadataUrl = this.challenge.resourceMetadata ? new URL(this.challenge.resourceMetadata) : undefined;
       const result = await auth(this.provider, {
         serverUrl: this.options.url,
         resourceMetadataUrl,
-        scope: this.challenge.scope,
+        scope: this.loginScope(discovery),
         fetchFn: this.oauthFetch,
       });
       if (result === 'AUTHORIZED') return;

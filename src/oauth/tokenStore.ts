@@ -21,8 +21,8 @@ export interface StoredTokens extends OAuthTokens {
 
 /** A client registration as stored, with the loopback port its redirect URI names. */
 export type StoredClient = OAuthClientInformationMixed & {
-  /** `dcr` (registered by the gateway) or `static` (from the config). */
-  source: 'dcr' | 'static';
+  /** `dcr` (registered by the gateway), `cimd` (a client ID metadata document URL) or `static` (from the config). */
+  source: 'dcr' | 'cimd' | 'static';
   redirect_uri?: string;
 };
 
