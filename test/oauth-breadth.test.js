@@ -144,3 +144,29 @@ test('client ID metadata document: used as client_id where the server supports i
   assert.equal(plain.records.registrations.length, 1, 'DCR where documents are not supported');
   assert.notEqual(plain.records.authorizeRequests[0].client_id, documentUrl);
 });
+
+test('a server that keeps asking for a scope it never grants gets a bounded number of logins, then a clear failure', async () => {
+  const f = await fixture({ scopesSupported: ['read'], grantableScopes: ['read'] });
+  const env = oauthHome();
+  const gw = await gateway(env, { docs: { url: f.mcpUrl } }, { waitForPrefix: 'docs' });
+  f.knobs.requiredScopes = ['admin'];
+  await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'x' } }).catch(() => {});
+  await waitFor(() => /\[docs\] (?:warn: )?failed: login failed: .*(needed two logins within a minute|not logging in again)/.test(gw.stderr()), { what: 'the bound' });
+  const logins = f.records.authorizeRequests.length;
+  assert.ok(logins <= 3, `${logins} logins`);
+  assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['admin', 'read']);
+  await sleep(1500);
+  assert.equal(f.records.authorizeRequests.length, logins, 'no more logins');
+});
+
+test('token endpoint authentication as the metadata says: Basic in the code exchange and in every refresh', async () => {
+  const f = await fixture({ accessTokenTtl: 2, dcr: false, authMethods: ['client_secret_basic'], clients: [{ client_id: 'app', client_secret: 'app-secret-1', redirect_uris: ['http://127.0.0.1/callback'] }] });
+  const env = oauthHome();
+  const gw = await gateway(env, { s: { url: f.mcpUrl, oauth: { clientId: 'app', clientSecret: 'app-secret-1' } } }, { waitForPrefix: 's' });
+  await sleep(2100);
+  assert.equal(await echo(gw, 's'), 'oauth:hi');
+  assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.auth_method, r.status]), [
+    ['authorization_code', 'client_secret_basic', 200],
+    ['refresh_token', 'client_secret_basic', 200],
+  ]);
+});
