@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Entry point for `gateway` / `mcp-oauth-gateway`: loads the compiled CLI, bundled into one
-// file (dist/gateway.mjs) so that a client's `initialize` is answered sooner after spawn.
+// Entry point for `gateway` / `mcp-oauth-gateway`: loads the compiled CLI, bundled (dist/bundle/)
+// so that a client's `initialize` is answered sooner after spawn; what only some commands or
+// HTTP servers need sits in chunks loaded when first used.
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/gateway.mjs', import.meta.url);
+const entry = new URL('../dist/bundle/gateway.mjs', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write('gateway: dist/ is missing; run `npm install` (or `npm run build`) in the package directory first.\n');
   process.exit(70);

@@ -14,9 +14,9 @@ test('the published files run on their own: stdio and HTTP servers, with only th
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.deepEqual(Object.keys(pkg.dependencies), ['open']);
   const dir = tempDir('gw-package-');
-  for (const file of ['bin/gateway.js', 'dist/gateway.mjs', 'package.json']) {
+  for (const file of ['bin/gateway.js', 'dist/bundle', 'package.json']) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
-    cpSync(join(ROOT, file), join(dir, file));
+    cpSync(join(ROOT, file), join(dir, file), { recursive: true });
   }
   mkdirSync(join(dir, 'node_modules'));
   // `open` and its own dependencies, as npm would install them.

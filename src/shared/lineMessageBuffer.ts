@@ -13,6 +13,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
  */
 export class LineMessageBuffer {
   private chunks: Buffer[] = [];
+  /** Chunks at the front already searched for a newline without one: a long line is scanned once, not once per chunk. */
+  private scanned = 0;
 
   /**
    * Sees each line of at least RAW_LINE_BYTES before it is parsed; when it returns true the
@@ -27,14 +29,17 @@ export class LineMessageBuffer {
   readMessage(): JSONRPCMessage | null {
     const chunks = this.chunks;
     if (chunks.length === 0) return null;
-    // A newline can only be in the last chunk or, if earlier ones held one, they were split.
     let index = -1;
-    let chunkIndex = 0;
+    let chunkIndex = this.scanned;
     for (; chunkIndex < chunks.length; chunkIndex++) {
       index = chunks[chunkIndex]!.indexOf(0x0a);
       if (index !== -1) break;
     }
-    if (index === -1) return null;
+    if (index === -1) {
+      this.scanned = chunks.length;
+      return null;
+    }
+    this.scanned = 0;
     const head = chunks[chunkIndex]!;
     const lineBuffer = chunkIndex === 0 ? head.subarray(0, index) : Buffer.concat([...chunks.slice(0, chunkIndex), head.subarray(0, index)]);
     const rest = head.subarray(index + 1);
@@ -52,6 +57,7 @@ export class LineMessageBuffer {
 
   clear(): void {
     this.chunks = [];
+    this.scanned = 0;
   }
 }
 
