@@ -149,10 +149,11 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
   await assert.rejects(call(gw, 'a__env', { name: 'HOME' }), /Unknown tool: a__env/);
   await assert.rejects(call(gw, 'secret__echo', { text: 'x' }), /Unknown tool: secret__echo/);
   assert.deepEqual(f.calls(), [], 'denied calls never reached a server');
-  // Prompts and resources of a server the agent may not see are not offered either.
-  assert.deepEqual((await gw.client.listPrompts()).prompts.map((p) => p.name).sort(), ['a__greet', 'b__greet']);
-  assert.ok(!(await gw.client.listResources()).resources.some((r) => r.uri.includes('secret')));
+  // Prompts and resources need the whole server: researcher has only parts of a and b.
+  assert.deepEqual((await gw.client.listPrompts()).prompts, []);
+  assert.deepEqual((await gw.client.listResources()).resources, []);
   await assert.rejects(gw.client.readResource({ uri: 'fixture://secret/info' }), /Unknown resource/);
+  await assert.rejects(gw.client.readResource({ uri: 'fixture://a/info' }), /Unknown resource/);
 
   const before = gw.notifications.length;
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { researcher: { allow: ['secret.echo'] } } }));
@@ -167,6 +168,8 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { admin: { allow: ['*'] } } }));
   const viaEnv = await gateway(path, { env: { MCP_GATEWAY_AGENT: 'admin' } });
   await waitFor(async () => (await toolNames(viaEnv.client)).includes('secret__env'), { what: 'admin sees everything' });
+  assert.deepEqual((await viaEnv.client.listPrompts()).prompts.map((p) => p.name).sort(), ['a__greet', 'b__greet', 'secret__greet']);
+  assert.equal((await viaEnv.client.readResource({ uri: 'fixture://secret/info' })).contents[0].text, 'info of secret');
 });
 
 test('an invalid rules file at start is a clear error (exit 2), never a silent allow-all', async () => {
@@ -176,4 +179,26 @@ test('an invalid rules file at start is a clear error (exit 2), never a silent a
   const exit = await gw.exited;
   assert.equal(exit.code, 2);
   assert.match(gw.stderr(), /\.mcp-gateway-rules\.json: agents\.x\.bogus: unknown field \(use "allow" and "deny"\)/);
+});
+
+test('a server.* deny hides the whole server: tools, prompts, resources; meta mode counts execute_tool against maxCallsInFlight', async () => {
+  const f = rulesFixture();
+  writeFileSync(f.rulesPath, JSON.stringify({ defaults: { allow: ['*'], deny: ['secret.*'] } }));
+  const gw = await gateway(writeConfig({ mcpServers: f.servers }, f.dir));
+  await waitFor(async () => (await toolNames(gw.client)).includes('b__echo'), { what: 'ready' });
+  await sleep(300);
+  assert.ok(!(await toolNames(gw.client)).some((name) => name.startsWith('secret__')));
+  assert.ok(!(await gw.client.listPrompts()).prompts.some((p) => p.name === 'secret__greet'));
+  await assert.rejects(gw.client.readResource({ uri: 'fixture://secret/info' }), /Unknown resource/);
+  assert.equal((await gw.client.readResource({ uri: 'fixture://a/info' })).contents[0].text, 'info of a');
+  await gw.close();
+
+  const meta = await gateway({ gateway: { mode: 'meta', maxCallsInFlight: 1 }, mcpServers: { a: stdioServer('a') } });
+  await untilReady(meta, ['a']);
+  const slow = call(meta, 'execute_tool', { server: 'a', tool: 'sleep', args: { ms: 400 } });
+  await sleep(50);
+  const second = await call(meta, 'execute_tool', { server: 'a', tool: 'echo', args: { text: 'x' } });
+  assert.equal(second.isError, true);
+  assert.match(text(second), /a already has 1 calls in flight, the gateway's limit \(gateway\.maxCallsInFlight\)/);
+  assert.equal(text(await slow), 'slept 400');
 });

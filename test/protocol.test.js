@@ -216,3 +216,12 @@ test('an HTTP server that goes away is reconnected with backoff once it is back;
     await http.close();
   }
 });
+
+test('a server that keeps crashing soon after it starts is retried with growing delays, not in a loop', async () => {
+  const gw = await gateway({ mcpServers: { flaky: stdioServer('flaky', { FIXTURE_EXIT_AFTER_MS: '400' }), steady: stdioServer('steady') } }, { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '200' } });
+  await waitFor(() => /\[flaky\] warn: .*reconnecting in [\d.]+ s \(attempt 3\)/.test(gw.stderr()), { what: 'the third attempt', timeoutMs: 15_000 });
+  const delays = [...gw.stderr().matchAll(/\[flaky\] warn: .*reconnecting in ([\d.]+) s \(attempt (\d)\)/g)].map((m) => [Number(m[2]), Number(m[1])]);
+  assert.deepEqual(delays.map(([attempt]) => attempt).slice(0, 3), [1, 2, 3]);
+  assert.ok(delays[2][1] >= 0.4, `the third delay grew (${delays[2][1]} s)`);
+  assert.equal(text(await gw.client.callTool({ name: 'steady__echo', arguments: { text: 'fine' } })), 'steady:fine');
+});

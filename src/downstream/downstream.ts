@@ -60,6 +60,8 @@ export interface DownstreamEvents {
 /** Reconnecting a server that went away: 1 s, doubling, at most a minute, with jitter. */
 const RECONNECT_BASE_MS = Number(process.env.MCP_GATEWAY_RECONNECT_BASE_MS) || 1000;
 const RECONNECT_MAX_MS = 60_000;
+/** Connected this long, a server that goes away is taken to have been healthy: its backoff starts over. */
+const STABLE_AFTER_MS = 30_000;
 
 /** What the gateway tells every server it can do: it relays these to its own client when that client can. */
 const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
@@ -141,7 +143,6 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       this.transientFailures = 0;
       const wasReconnecting = this.state.status === 'reconnecting';
       this.everReady = true;
-      this.reconnectAttempts = 0;
       this.log.info(`${wasReconnecting ? 'reconnected' : 'ready'}: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`);
       this.setState({ status: 'ready' });
       this.onReady?.();
@@ -172,6 +173,8 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     this.client = undefined;
     this.transport = undefined;
     void client?.close().catch(() => {});
+    // A server that stayed up a while starts its backoff afresh; one that keeps dying soon after starting does not.
+    if (this.state.status === 'ready' && this.connectedAt && Date.now() - this.connectedAt > STABLE_AFTER_MS) this.reconnectAttempts = 0;
     const attempt = ++this.reconnectAttempts;
     const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** (attempt - 1));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
@@ -214,9 +217,19 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     try {
       return await send();
     } catch (error) {
-      if (!this.isLostSession(error)) throw error;
-      await this.resetSession();
-      return send();
+      if (this.isLostSession(error)) {
+        await this.resetSession();
+        return send();
+      }
+      const status = httpTransports?.httpStatusOf(error);
+      if (status === 401) void this.reauthenticate();
+      else if (status === 403 && this.auth?.takeStepUp()) void this.reauthenticate({ login: true });
+      else if (this.config.kind === 'http' && (isNetworkError(error) || isNetworkError((error as { cause?: unknown }).cause))) {
+        const reason = this.explainFailure(isNetworkError(error) ? error : (error as { cause?: unknown }).cause);
+        if (this.state.status === 'ready') this.connectionLost(reason);
+        throw new McpError(ErrorCode.InternalError, `${reason}; reconnecting`);
+      }
+      throw error;
     }
   }
 
@@ -487,7 +500,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    await this.auth?.close();
+    await this.auth?.close(); // Also ends a login in progress: its listener, lock and page.
     const client = this.client;
     this.client = undefined;
     this.transport = undefined;

@@ -47,7 +47,16 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
    * A new config while serving: servers that are new connect, servers that are gone are
    * closed, servers whose entry changed are restarted; the others are not touched.
    */
-  async apply(config: GatewayConfig): Promise<ConfigChanges> {
+  apply(config: GatewayConfig): Promise<ConfigChanges> {
+    // One reload at a time: two quick edits apply in order, never interleaved.
+    const next = this.applying.then(() => this.applyNow(config));
+    this.applying = next.catch(() => undefined);
+    return next;
+  }
+
+  private applying: Promise<unknown> = Promise.resolve();
+
+  private async applyNow(config: GatewayConfig): Promise<ConfigChanges> {
     this.connectTimeout = config.gateway.connectTimeout;
     const changes: ConfigChanges = { added: [], removed: [], restarted: [] };
     const wanted = new Map(config.servers.map((server) => [server.name, server]));
@@ -78,7 +87,8 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
       starting.push(server);
     }
     this.emit('changed');
-    await Promise.all(starting.map((server) => server.connect()));
+    // Connections start here; the next reload need not wait for them.
+    void Promise.all(starting.map((server) => server.connect()));
     return changes;
   }
 

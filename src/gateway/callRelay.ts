@@ -90,7 +90,7 @@ export class CallRelay {
   fromServer(server: Downstream, raw: JSONRPCMessage): boolean {
     const message = raw as Message;
     if (message.id !== undefined && message.method === undefined) {
-      if (typeof message.id !== 'string' || !this.pending.has(message.id)) return false;
+      if (typeof message.id !== 'string' || this.pending.get(message.id)?.server !== server) return false;
       const call = this.finish(message.id)!;
       if (message.error) {
         const error = { ...message.error, message: `${server.name}: ${message.error.message.replace(/^MCP error -?\d+: /, '')}` };

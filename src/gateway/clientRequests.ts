@@ -25,13 +25,14 @@ const FORWARDED = [
  * elicitation and roots are passed up when the client declared that capability, and the
  * answer goes back down; otherwise the downstream gets a clear "method not found" error.
  */
-export function forwardClientRequests(client: Client, upstream: Server, serverName: string, log: Logger): void {
+export function forwardClientRequests(client: Client, upstream: Server, serverName: string, log: Logger, allowed: () => boolean = () => true): void {
   for (const { schema, capability, what } of FORWARDED) {
     const setHandler = client.setRequestHandler.bind(client) as unknown as (
       schema: unknown,
       handler: (request: { method: string; params?: unknown }, extra: Parameters<typeof forwardOptions>[0]) => Promise<unknown>,
     ) => void;
     setHandler(schema, async (request, extra) => {
+      if (!allowed()) throw new McpError(ErrorCode.MethodNotFound, `the gateway's access rules do not let ${serverName} reach the client`);
       const capabilities = upstream.getClientCapabilities() as Record<string, unknown> | undefined;
       if (!capabilities?.[capability]) {
         throw new McpError(ErrorCode.MethodNotFound, `the client connected to the gateway does not support ${what}`);

@@ -119,9 +119,9 @@ export class UpstreamServer {
     const allowAll = AccessRules.allowAll();
     this.rules = options.rules ?? (() => allowAll);
     this.tools = new ToolCatalog(downstreams.servers, (server, tool) => this.rules().allowsTool(options.agent, server, tool));
-    if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent);
+    if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent, options.maxCallsInFlight);
     // Prompts and resources follow the rules' server visibility (for requests with no agent: the defaults).
-    const visible = (server: string) => this.rules().allowsServer(options.agent, server);
+    const visible = (server: string) => this.rules().allowsWholeServer(options.agent, server);
     this.prompts = new PromptCatalog(downstreams.servers, visible);
     this.resources = new ResourceCatalog(downstreams.servers, visible);
     this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES });
@@ -217,7 +217,8 @@ export class UpstreamServer {
   private hook(downstream: Downstream): void {
     if (this.hooked.has(downstream)) return;
     this.hooked.add(downstream);
-    downstream.clientSetup = (client) => forwardClientRequests(client, this.server, downstream.name, this.log);
+    downstream.clientSetup = (client) =>
+      forwardClientRequests(client, this.server, downstream.name, this.log, () => this.rules().allowsWholeServer(this.options.agent, downstream.name));
     downstream.onNotification = (notification) => this.fromServerNotification(downstream, notification);
     downstream.onReady = () => void this.restore(downstream);
     if (this.relay) this.attachRelay(downstream, this.relay);
@@ -232,7 +233,8 @@ export class UpstreamServer {
   private async restore(downstream: Downstream): Promise<void> {
     await this.applyLogLevel(downstream);
     for (const route of this.subscriptions.values()) {
-      if (route.server !== downstream) continue;
+      if (route.server.name !== downstream.name) continue;
+      route.server = downstream; // A server restarted by a config edit is a new object.
       await downstream.request({ method: 'resources/subscribe', params: { uri: route.uri } }).catch((error: unknown) =>
         this.log.warn(`${downstream.name}: could not restore the subscription to ${route.uri}: ${errorMessage(error)}`),
       );
@@ -247,7 +249,14 @@ export class UpstreamServer {
   }
 
   private fromServerNotification(downstream: Downstream, notification: Notification): void {
+    // A server the agent may not use whole does not reach the client, not even by notification.
+    if (!this.rules().allowsWholeServer(this.options.agent, downstream.name)) return;
     const params = (notification.params ?? {}) as Record<string, unknown>;
+    if (notification.method === 'notifications/elicitation/complete') {
+      const elicitation = this.server.getClientCapabilities()?.elicitation as { url?: object } | undefined;
+      if (elicitation?.url) void this.server.notification(notification as never).catch(() => {});
+      return;
+    }
     if (notification.method === 'notifications/message') {
       // Tagged with the server's name, so the client can tell whose message it is.
       const logger = typeof params.logger === 'string' ? `${downstream.name}/${params.logger}` : downstream.name;
@@ -336,6 +345,9 @@ export class UpstreamServer {
   /** The access rules changed: lists are rebuilt against them, and the client told. */
   rulesChanged(): void {
     this.meta?.invalidate();
+    for (const [uri, route] of this.subscriptions) {
+      if (!this.rules().allowsWholeServer(this.options.agent, route.server.name)) this.subscriptions.delete(uri);
+    }
     this.onDownstreamsChanged();
   }
 

@@ -383,8 +383,15 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     }
   }
 
-  /** On shutdown: one last try to save tokens that could not be saved (a rotated refresh token must not be lost). */
+  /** Ends a login in progress when the server is closed (a config edit, shutdown). */
+  private readonly closing = new AbortController();
+
+  /**
+   * On shutdown or when the server is removed: a login in progress ends (without counting as
+   * a failed one), and one last try to save tokens that could not be saved.
+   */
   async close(): Promise<void> {
+    this.closing.abort();
     clearTimeout(this.saveRetry);
     if (!this.unsaved || !this.tokens) return;
     try {
@@ -461,7 +468,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     let scopes = (this.challenge.scope ?? (supported !== undefined ? supported.join(' ') : this.options.oauth?.scopes?.join(' ')) ?? '').split(' ').filter(Boolean);
     if (this.stepUpScope) scopes = [...new Set([...(this.tokens?.scope?.split(' ') ?? []), ...scopes, ...this.stepUpScope.split(' ')])].filter(Boolean);
     const asScopes = (discovery.authorizationServerMetadata as { scopes_supported?: string[] } | undefined)?.scopes_supported;
-    if (asScopes?.includes('offline_access') && !scopes.includes('offline_access')) scopes.push('offline_access');
+    // Refresh tokens come with a person's grant; the client credentials grant gets none.
+    if (!this.machine && asScopes?.includes('offline_access') && !scopes.includes('offline_access')) scopes.push('offline_access');
     return scopes.length ? scopes.join(' ') : undefined;
   }
 
@@ -530,7 +538,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
         checkEndpointUrl(endpoint, 'the device_authorization_endpoint');
         const client = await this.deviceClient(discovery);
         const resource = this.resourceIndicator(discovery);
-        const scope = this.challenge.scope ?? (discovery.resourceMetadata?.scopes_supported?.join(' ') || this.options.oauth?.scopes?.join(' ') || undefined);
+        const scope = this.loginScope(discovery);
         const tokens = await runDeviceFlow({
           deviceEndpoint: endpoint,
           tokenEndpoint: String(metadata.token_endpoint),
@@ -650,7 +658,13 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       fromBrowser.catch(() => {}); // Settled through the race below, or dropped when a paste wins.
       // With `paste`, the user may instead paste the address the browser landed on (another machine's loopback).
       const pasteRound = () => (paste ? readPastedCode(paste, expect) : new Promise<never>(() => {}));
-      let received = await Promise.race([fromBrowser, pasteRound()]);
+      const closed = new Promise<never>((_, reject) => {
+        const stop = () => reject(new OAuthFlowError('closed', `the login for ${this.options.name} was ended: the server was closed`));
+        if (this.closing.signal.aborted) stop();
+        else this.closing.signal.addEventListener('abort', stop, { once: true });
+      });
+      closed.catch(() => {});
+      let received = await Promise.race([fromBrowser, pasteRound(), closed]);
       for (;;) {
         registerSecret(received.code);
         try {
@@ -660,7 +674,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
           if (received.pasted && error instanceof InvalidGrantError) {
             // A reused or expired code: say so, and let the user paste this login's address.
             await paste!.say(`The authorization server refused that code (${sanitize(error).message || 'invalid_grant'}): it was used already or has expired. Approve again in the browser with the URL above, then paste the new address.`);
-            received = await Promise.race([fromBrowser, pasteRound()]);
+            received = await Promise.race([fromBrowser, pasteRound(), closed]);
             continue;
           }
           await received.finish({ ok: false, error: 'token_exchange_failed', description: sanitize(error).message });
@@ -671,7 +685,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       await this.writeBrowserRecord((record) => ({ ...record, completed: true, failed_at: undefined }));
       this.log.info(`logged in to ${this.options.name}`);
     } catch (error) {
-      if (launched) await this.writeBrowserRecord((record) => ({ ...record, completed: false, failed_at: Date.now() }));
+      if (launched && !this.closing.signal.aborted) await this.writeBrowserRecord((record) => ({ ...record, completed: false, failed_at: Date.now() }));
       throw sanitize(error);
     } finally {
       this.provider.endFlow();

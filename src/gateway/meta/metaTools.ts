@@ -63,7 +63,11 @@ export class MetaTools {
     private readonly rules: () => AccessRules,
     /** `--agent` / MCP_GATEWAY_AGENT: binds the whole process; the `agent_id` argument is then ignored. */
     private readonly processAgent?: string,
+    /** gateway.maxCallsInFlight: execute_tool counts against it as relayed calls do. */
+    private readonly maxInFlight = 256,
   ) {}
+
+  private readonly inFlight = new Map<string, number>();
 
   /** Lists or rules changed: the search index is rebuilt on next use. */
   invalidate(): void {
@@ -164,6 +168,11 @@ export class MetaTools {
     }
     const toolArgs = args.args === undefined ? {} : args.args;
     if (typeof toolArgs !== 'object' || toolArgs === null || Array.isArray(toolArgs)) return failure('"args" must be an object of the tool\'s arguments.');
+    const busy = this.inFlight.get(found.name) ?? 0;
+    if (busy >= this.maxInFlight) {
+      return failure(`${found.name} already has ${busy} calls in flight, the gateway's limit (gateway.maxCallsInFlight); retry when some have finished.`);
+    }
+    this.inFlight.set(found.name, busy + 1);
     try {
       return (await found.request(
         { method: 'tools/call', params: { name: args.tool, arguments: toolArgs as Record<string, unknown> } },
@@ -171,6 +180,8 @@ export class MetaTools {
       )) as CallToolResult;
     } catch (error) {
       return failure(`${found.name}.${args.tool} failed: ${errorMessage(error)}`);
+    } finally {
+      this.inFlight.set(found.name, (this.inFlight.get(found.name) ?? 1) - 1);
     }
   }
 

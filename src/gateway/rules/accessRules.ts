@@ -36,6 +36,8 @@ interface CompiledPattern {
   server: RegExp;
   /** Undefined: the pattern names a whole server. */
   tool?: RegExp;
+  /** `server` or `server.*`: every tool of the server. */
+  whole: boolean;
 }
 
 interface CompiledPolicy {
@@ -47,7 +49,9 @@ const glob = (text: string) => new RegExp(`^${text.split('*').map((part) => part
 
 function compilePattern(pattern: string): CompiledPattern {
   const dot = pattern.indexOf('.');
-  return dot < 0 ? { server: glob(pattern) } : { server: glob(pattern.slice(0, dot)), tool: glob(pattern.slice(dot + 1)) };
+  return dot < 0
+    ? { server: glob(pattern), whole: true }
+    : { server: glob(pattern.slice(0, dot)), tool: glob(pattern.slice(dot + 1)), whole: pattern.slice(dot + 1) === '*' };
 }
 
 const ALLOW_ALL: CompiledPolicy = { allow: [compilePattern('*')], deny: [] };
@@ -107,8 +111,18 @@ export class AccessRules {
   /** Whether the agent may see the server at all: it is not denied whole, and some pattern allows it. */
   allowsServer(agent: string | undefined, server: string): boolean {
     const policy = this.policyFor(agent);
-    if (policy.deny.some((pattern) => !pattern.tool && pattern.server.test(server))) return false;
+    if (policy.deny.some((pattern) => pattern.whole && pattern.server.test(server))) return false;
     return policy.allow.some((pattern) => pattern.server.test(server));
+  }
+
+  /**
+   * Whether the agent may use the whole server (`server` or `server.*` allowed, no deny on any
+   * of it): what its prompts, resources, log messages and requests to the client need.
+   */
+  allowsWholeServer(agent: string | undefined, server: string): boolean {
+    const policy = this.policyFor(agent);
+    if (policy.deny.some((pattern) => pattern.server.test(server))) return false;
+    return policy.allow.some((pattern) => pattern.whole && pattern.server.test(server));
   }
 
   /** Whether the file names this agent (else the defaults apply). */
