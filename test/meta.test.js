@@ -167,7 +167,7 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
 
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { admin: { allow: ['*'] } } }));
   const viaEnv = await gateway(path, { env: { MCP_GATEWAY_AGENT: 'admin' } });
-  await waitFor(async () => ['a__env', 'b__env', 'secret__env'].every((name) => toolNames(viaEnv.client).then((names) => names.includes(name))) && (await toolNames(viaEnv.client)).filter((n) => n.endsWith('__env')).length === 3, { what: 'admin sees everything' });
+  await waitFor(async () => (await toolNames(viaEnv.client)).filter((n) => n.endsWith('__env')).length === 3, { what: 'admin sees all three servers' });
   assert.deepEqual((await viaEnv.client.listPrompts()).prompts.map((p) => p.name).sort(), ['a__greet', 'b__greet', 'secret__greet']);
   assert.equal((await viaEnv.client.readResource({ uri: 'fixture://secret/info' })).contents[0].text, 'info of secret');
 });
