@@ -206,3 +206,16 @@ test('auth login --device honours slow_down (+5 s), and reports denial and expir
   assert.equal(unsupported.status, 1);
   assert.match(unsupported.stderr, /does not offer the device flow .*use `gateway auth login remote --paste` instead/);
 });
+
+test('auth login --device with a confidential client authenticates as the server lists (Basic here) in both requests', async () => {
+  const f = await fixture({ dcr: false, authMethods: ['client_secret_basic'], clients: [{ client_id: 'tv', client_secret: 'tv-secret-123', redirect_uris: ['http://127.0.0.1/callback'] }] });
+  const env = oauthHome();
+  const dir = tempDir();
+  const path = join(dir, '.mcp.json');
+  writeFileSync(path, JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl, oauth: { clientId: 'tv', clientSecret: 'tv-secret-123' } } } }));
+  const cli = spawnCli(['auth', 'login', 'remote', '--device', '--config', path], oauthEnv(env));
+  f.approveDevice(await waitFor(() => cli.stderr().match(/enter the code (\S+)/)?.[1], { what: 'the code' }));
+  assert.equal(await cli.exited, 0, cli.stderr());
+  const polls = f.records.tokenRequests.filter((r) => r.grant_type === 'urn:ietf:params:oauth:grant-type:device_code');
+  assert.ok(polls.length >= 1 && polls.every((r) => r.auth_method === 'client_secret_basic'));
+});

@@ -151,7 +151,8 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       this.client = undefined;
       if (this.closed) return;
       const reason = this.explainFailure(error);
-      if (this.everReady && !AUTH_ERRORS.has((error as Error).name)) {
+      const refused = [401, 403].includes(httpTransports?.httpStatusOf(error) ?? 0);
+      if (this.everReady && !refused && !AUTH_ERRORS.has((error as Error).name)) {
         this.connectionLost(reason);
         return;
       }

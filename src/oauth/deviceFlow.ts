@@ -17,6 +17,8 @@ export interface DeviceFlowOptions {
   /** Shows the user where to go and what to enter. */
   show: (text: string) => void;
   serverName: string;
+  /** Client authentication for both requests (Basic, post or a signed JWT), as the server lists. */
+  authenticate?: (headers: Headers, params: URLSearchParams, url: string) => Promise<void>;
 }
 
 interface DeviceAuthorization {
@@ -35,13 +37,15 @@ interface DeviceAuthorization {
  */
 export async function runDeviceFlow(options: DeviceFlowOptions): Promise<OAuthTokens> {
   const { fetchFn, client } = options;
-  const form = (fields: Record<string, string | undefined>) => {
+  const form = async (url: string, fields: Record<string, string | undefined>) => {
     const body = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) body.set(key, value);
-    if (client.client_secret) body.set('client_secret', client.client_secret);
-    return { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body };
+    const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
+    if (options.authenticate) await options.authenticate(headers, body, url);
+    else if (client.client_secret) body.set('client_secret', client.client_secret);
+    return { method: 'POST', headers, body };
   };
-  const started = await fetchFn(options.deviceEndpoint, form({ client_id: client.client_id, scope: options.scope, resource: options.resource }));
+  const started = await fetchFn(options.deviceEndpoint, await form(options.deviceEndpoint, { client_id: client.client_id, scope: options.scope, resource: options.resource }));
   const authorization = (await started.json().catch(() => ({}))) as Partial<DeviceAuthorization> & { error?: string; error_description?: string };
   if (!started.ok) {
     throw new OAuthFlowError(authorization.error ?? 'device_authorization_failed', `the device authorization request failed: HTTP ${started.status} ${redact(authorization.error ?? '')} ${redact(authorization.error_description ?? '')}`.trim());
@@ -63,7 +67,7 @@ export async function runDeviceFlow(options: DeviceFlowOptions): Promise<OAuthTo
     if (Date.now() > deadline) throw new OAuthFlowError('expired_token', 'the code expired before it was approved; run the command again for a new one');
     let response: Response;
     try {
-      response = await fetchFn(options.tokenEndpoint, form({ grant_type: DEVICE_CODE_GRANT, device_code: authorization.device_code, client_id: client.client_id, resource: options.resource }));
+      response = await fetchFn(options.tokenEndpoint, await form(options.tokenEndpoint, { grant_type: DEVICE_CODE_GRANT, device_code: authorization.device_code, client_id: client.client_id, resource: options.resource }));
     } catch (error) {
       if (error instanceof TransientAuthError) continue; // A network blip: poll again at the next interval.
       throw error;

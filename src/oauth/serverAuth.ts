@@ -548,6 +548,15 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
           fetchFn: this.oauthFetch,
           show,
           serverName: this.options.name,
+          authenticate: async (headers, params, url) => {
+            if (this.provider.addClientAuthentication) return this.provider.addClientAuthentication(headers, params, url, discovery.authorizationServerMetadata);
+            if (!client.client_secret) return;
+            const methods = (metadata.token_endpoint_auth_methods_supported as string[] | undefined) ?? [];
+            // As the SDK chooses for its own requests: Basic where listed (and by default, RFC 8414), else post.
+            if (!methods.length || methods.includes('client_secret_basic')) {
+              headers.set('authorization', `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`);
+            } else params.set('client_secret', client.client_secret);
+          },
         });
         if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
           throw new OAuthFlowError('unsupported_token_type', `the token response has token_type ${JSON.stringify(tokens.token_type)}; only Bearer is supported`);
