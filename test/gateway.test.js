@@ -1,21 +1,13 @@
 // The gateway end to end: real stdio and HTTP fixture servers behind `gateway serve`,
 // driven by the SDK's Client over stdio as Claude Desktop would.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHttpMcpServer } from './fixtures/http-server.js';
-import { startGateway, stdioServer, tempDir, toolNames, waitFor, isAlive } from './helpers/gatewayProcess.js';
+import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, isAlive } from './helpers/gatewayProcess.js';
 
-const running = [];
-async function gateway(config, options) {
-  const gw = await startGateway(config, options);
-  running.push(gw);
-  return gw;
-}
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-});
+const gateway = trackedGateways();
 
 function text(result) {
   return result.content.map((c) => c.text).join('');

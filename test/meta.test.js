@@ -1,21 +1,13 @@
 // Meta mode (list_servers, get_server_tools, search_tools, execute_tool), search ranking over
 // 200 tools, and the per-agent access rules in both modes, with real stdio fixture servers.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUERIES, toolCorpus } from './fixtures/search/toolCorpus.js';
-import { startGateway, stdioServer, tempDir, toolNames, waitFor, writeConfig } from './helpers/gatewayProcess.js';
+import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, writeConfig } from './helpers/gatewayProcess.js';
 
-const running = [];
-async function gateway(config, options) {
-  const gw = await startGateway(config, options);
-  running.push(gw);
-  return gw;
-}
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-});
+const gateway = trackedGateways();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const call = (gw, name, args) => gw.client.callTool({ name, arguments: args });
 const data = (result) => JSON.parse(result.content[0].text);

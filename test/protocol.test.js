@@ -2,7 +2,7 @@
 // logging, the servers' own requests (sampling, elicitation, roots), list changes, tool
 // filters, live config edits, session resets and the in-flight limit. Real stdio and HTTP
 // fixture servers; the SDK's Client on the other side.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,17 +14,9 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { startHttpMcpServer } from './fixtures/http-server.js';
-import { startGateway, stdioServer, tempDir, toolNames, waitFor, writeConfig } from './helpers/gatewayProcess.js';
+import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, writeConfig } from './helpers/gatewayProcess.js';
 
-const running = [];
-async function gateway(config, options) {
-  const gw = await startGateway(config, options);
-  running.push(gw);
-  return gw;
-}
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-});
+const gateway = trackedGateways();
 const text = (result) => result.content.map((c) => c.text).join('');
 const protocolServer = (name, env = {}) => stdioServer(name, { FIXTURE_PROTOCOL_TOOLS: '1', ...env });
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { after } from 'node:test';
 
 export const GATEWAY = new URL('../../bin/gateway.js', import.meta.url).pathname;
 export const STDIO_FIXTURE = new URL('../fixtures/stdio-server.js', import.meta.url).pathname;
@@ -134,4 +135,20 @@ export function runCli(args, { cwd, env = {}, bin = GATEWAY, command } = {}) {
     child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/**
+ * startGateway for one test file: every gateway started through the returned function is
+ * killed when the file's tests are over, whatever they left running.
+ */
+export function trackedGateways() {
+  const running = [];
+  after(() => {
+    for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
+  });
+  return async (config, options) => {
+    const gw = await startGateway(config, options);
+    running.push(gw);
+    return gw;
+  };
 }
