@@ -1,24 +1,14 @@
 // The auth management commands, doctor, headless serving and the token store modes, run as
 // real CLI processes against the test authorization server.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOAuthFixture } from './fixtures/oauth/authServer.js';
-import { GATEWAY, stdioServer, tempDir, writeConfig } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, browserLaunches, serverDirs, storedTokens, startOAuthGateway, waitForTools, echo, runCli, waitFor, toolNames } from './helpers/oauthGateway.js';
+import { GATEWAY, killedAtEnd, stdioServer, tempDir, writeConfig } from './helpers/gatewayProcess.js';
+import { oauthHome, oauthEnv, browserLaunches, serverDirs, storedTokens, startOAuthGateway, waitForTools, echo, runCli, waitFor, toolNames, trackedFixtures } from './helpers/oauthGateway.js';
 
-const fixtures = [];
-const running = [];
-async function fixture(knobs) {
-  const f = await startOAuthFixture({ autoApprove: true, ...knobs });
-  fixtures.push(f);
-  return f;
-}
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-  for (const f of fixtures) await f.close().catch(() => {});
-});
+const fixture = trackedFixtures({ autoApprove: true });
+const running = killedAtEnd();
 const WITH_KEYRING = new URL('./helpers/withKeyring.sh', import.meta.url).pathname;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,34 +1,16 @@
 // Logins that reach the user wherever they are: URL-mode elicitation in the MCP client, the
 // status tool (aggregate mode) and list_servers (meta mode) showing who needs a login.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ElicitationCompleteNotificationSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startOAuthFixture } from './fixtures/oauth/authServer.js';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GATEWAY, startGateway, tempDir } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, runCli } from './helpers/oauthGateway.js';
+import { GATEWAY, killedAtEnd, startGateway, tempDir } from './helpers/gatewayProcess.js';
+import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, runCli, trackedFixtures, followRedirects } from './helpers/oauthGateway.js';
 
-const fixtures = [];
-const running = [];
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-  for (const f of fixtures) await f.close().catch(() => {});
-});
-async function fixture(knobs) {
-  const f = await startOAuthFixture({ autoApprove: true, ...knobs });
-  fixtures.push(f);
-  return f;
-}
-async function follow(url) {
-  let next = url;
-  while (next) {
-    const response = await fetch(next, { redirect: 'manual' });
-    const location = response.headers.get('location');
-    next = location ? new URL(location, next).href : undefined;
-  }
-}
+const fixture = trackedFixtures({ autoApprove: true });
+const running = killedAtEnd();
 
 test('a client with URL-mode elicitation is asked to open the login page (no browser here), and told when the login is done', async () => {
   const f = await fixture();
@@ -42,7 +24,7 @@ test('a client with URL-mode elicitation is asked to open the login page (no bro
   const asked = [];
   gw.client.setRequestHandler(ElicitRequestSchema, async (request) => {
     asked.push(request.params);
-    void follow(request.params.url); // the user opens it and approves
+    void followRedirects(request.params.url); // the user opens it and approves
     return { action: 'accept' };
   });
   const completed = [];
@@ -83,7 +65,7 @@ test('a client without URL-mode elicitation is never sent one; gateway__status s
   assert.equal(status.login_url, browserLaunches(env)[0]);
   assert.match(status.what_to_do, /ask the user to open login_url/);
   assert.equal(asked, 0);
-  await follow(status.login_url);
+  await followRedirects(status.login_url);
   await waitForTools(gw, 'notion');
   const after = (await gw.client.callTool({ name: 'gateway__status', arguments: {} })).structuredContent.servers[0];
   assert.deepEqual([after.state, after.tool_count, after.login_url], ['ready', 9, undefined]);

@@ -1,28 +1,18 @@
 // Registration and grant breadth: client ID metadata documents, the client credentials grant
 // (secret by Basic or post, private_key_jwt), token endpoint authentication in exchange and
 // refresh, 2025-03-26 servers, offline_access, and scope step-up on 403 insufficient_scope.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { startOAuthFixture } from './fixtures/oauth/authServer.js';
-import { startGateway, tempDir } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo } from './helpers/oauthGateway.js';
+import { killedAtEnd, startGateway, tempDir } from './helpers/gatewayProcess.js';
+import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, trackedFixtures } from './helpers/oauthGateway.js';
 
-const fixtures = [];
-const running = [];
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-  for (const f of fixtures) await f.close().catch(() => {});
-});
-async function fixture(knobs) {
-  const f = await startOAuthFixture({ autoApprove: true, ...knobs });
-  fixtures.push(f);
-  return f;
-}
+const fixture = trackedFixtures({ autoApprove: true });
+const running = killedAtEnd();
 async function gateway(env, servers, { extraEnv = {}, waitForPrefix } = {}) {
   const gw = await startGateway({ mcpServers: servers }, { env: oauthEnv(env, extraEnv) });
   running.push(gw);

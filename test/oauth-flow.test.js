@@ -2,12 +2,11 @@
 // side, and the test authorization server (built on the SDK's server auth) with its
 // protected MCP server on 127.0.0.1. The browser is MCP_GATEWAY_BROWSER: a stand-in that
 // follows the authorization server's redirects, or (in one test) headless Chromium.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOAuthFixture } from './fixtures/oauth/authServer.js';
 import { stdioServer } from './helpers/gatewayProcess.js';
 import {
   oauthHome,
@@ -23,25 +22,18 @@ import {
   waitFor,
   toolNames,
   CHROMIUM_BROWSER,
+  trackedFixtures,
+  followRedirects,
 } from './helpers/oauthGateway.js';
-import { startGateway } from './helpers/gatewayProcess.js';
+import { killedAtEnd, startGateway } from './helpers/gatewayProcess.js';
 
-const running = [];
-const fixtures = [];
-async function fixture(knobs) {
-  const f = await startOAuthFixture(knobs);
-  fixtures.push(f);
-  return f;
-}
+const running = killedAtEnd();
+const fixture = trackedFixtures();
 async function gateway(env, servers, options) {
   const gw = await startOAuthGateway(env, servers, options);
   running.push(gw);
   return gw;
 }
-after(async () => {
-  for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-  for (const f of fixtures) await f.close().catch(() => {});
-});
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const grants = (f, type) => f.records.tokenRequests.filter((r) => r.grant_type === type);
@@ -396,12 +388,7 @@ test('startup stays responsive: a server waiting for login is needs-auth; its to
   assert.ok(!(await toolNames(gw.client)).some((name) => name.startsWith('remote__')));
   const before = gw.notifications.length;
   // The user approves now: follow the authorization server's redirects to the callback.
-  let next = browserLaunches(env)[0];
-  while (next) {
-    const response = await fetch(next, { redirect: 'manual' });
-    const location = response.headers.get('location');
-    next = location ? new URL(location, next).href : undefined;
-  }
+  await followRedirects(browserLaunches(env)[0]);
   await waitForTools(gw, 'remote');
   await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
   await gw.close();
@@ -505,12 +492,7 @@ for (const [label, extraEnv, args, why] of [
     assert.match(gw.stderr(), why);
     assert.match(gw.stderr(), /remote needs you to log in/);
     assert.equal(browserLaunches(env).length, 0);
-    let next = url;
-    while (next) {
-      const response = await fetch(next, { redirect: 'manual' });
-      const location = response.headers.get('location');
-      next = location ? new URL(location, next).href : undefined;
-    }
+    await followRedirects(url);
     await waitForTools(gw, 'remote');
     await gw.close();
   });

@@ -2,31 +2,26 @@
 // no token, code, verifier, client secret or passphrase ever appears in a log line, an error
 // message or a command's output, even at debug level and with an authorization server that
 // echoes secrets back in its error pages.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOAuthFixture } from './fixtures/oauth/authServer.js';
 import { tempDir } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, startOAuthGateway, echo, runCli, waitFor } from './helpers/oauthGateway.js';
+import { oauthHome, oauthEnv, startOAuthGateway, echo, runCli, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
 
-const fixtures = [];
-after(async () => {
-  for (const f of fixtures) await f.close().catch(() => {});
-});
+const fixture = trackedFixtures();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('login, refresh, a hostile error page, export and logout at debug level: no secret anywhere; each flow has its correlation id', async () => {
   const secret = 'client-secret-0123456789abcdef';
   const passphrase = 'export passphrase 42';
-  const f = await startOAuthFixture({
+  const f = await fixture({
     autoApprove: true,
     accessTokenTtl: 2,
     rotateRefreshTokens: true,
     dcr: false,
     clients: [{ client_id: 'static-client', client_secret: secret, redirect_uris: ['http://127.0.0.1/callback'] }],
   });
-  fixtures.push(f);
   const env = oauthHome();
   const dir = tempDir('gw-logs-');
   const logFile = join(dir, 'gateway.log');

@@ -218,19 +218,9 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     try {
       return await send();
     } catch (error) {
-      if (this.isLostSession(error)) {
-        await this.resetSession();
-        return send();
-      }
-      const status = httpTransports?.httpStatusOf(error);
-      if (status === 401) void this.reauthenticate();
-      else if (status === 403 && this.auth?.takeStepUp()) void this.reauthenticate({ login: true });
-      else if (this.config.kind === 'http' && (isNetworkError(error) || isNetworkError((error as { cause?: unknown }).cause))) {
-        const reason = this.explainFailure(isNetworkError(error) ? error : (error as { cause?: unknown }).cause);
-        if (this.state.status === 'ready') this.connectionLost(reason);
-        throw new McpError(ErrorCode.InternalError, `${reason}; reconnecting`);
-      }
-      throw error;
+      if (!this.isLostSession(error)) throw this.requestFailed(error);
+      await this.resetSession();
+      return send();
     }
   }
 
@@ -470,32 +460,41 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     try {
       await transport.send(message);
     } catch (error) {
-      if (this.isLostSession(error)) {
-        await this.resetSession();
-        await this.transport!.send(message);
-        return;
-      }
-      if (httpTransports?.httpStatusOf(error) === 401) {
-        void this.reauthenticate();
-        throw new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
-      }
-      if (httpTransports?.httpStatusOf(error) === 403 && this.auth?.takeStepUp()) {
-        void this.reauthenticate({ login: true });
-        throw new Error('the server needs more permissions for this; logging in again to grant them (retry the call once it is ready)');
-      }
-      const name = (error as Error).name;
-      if (RETRYABLE_AUTH_ERRORS.has(name) || name === 'OAuthFlowError' || name === 'UnsafeAuthorizationServerError') {
-        const retry = RETRYABLE_AUTH_ERRORS.has(name);
-        this.authUnavailable(error as Error, retry);
-        throw new Error(`${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}`);
-      }
-      if (this.config.kind === 'http' && isNetworkError(error)) {
-        const reason = this.explainFailure(error);
-        this.connectionLost(reason);
-        throw new Error(`${reason}; reconnecting`);
-      }
-      throw error;
+      if (!this.isLostSession(error)) throw this.requestFailed(error);
+      await this.resetSession();
+      await this.transport!.send(message);
     }
+  }
+
+  /**
+   * What a failed request (a relayed call, or one through the SDK client) means for the
+   * connection, acted on: a new login (401), a login for more scopes (403), an authorization
+   * server that cannot be reached or refuses (failed, retried slowly or not), a server that
+   * went away (reconnecting). Returns the error to report for the request.
+   */
+  private requestFailed(error: unknown): unknown {
+    const status = httpTransports?.httpStatusOf(error);
+    if (status === 401) {
+      void this.reauthenticate();
+      return new Error('the server asked for a new login; logging in again (retry the call once it is ready)');
+    }
+    if (status === 403 && this.auth?.takeStepUp()) {
+      void this.reauthenticate({ login: true });
+      return new Error('the server needs more permissions for this; logging in again to grant them (retry the call once it is ready)');
+    }
+    const name = (error as Error).name;
+    if (RETRYABLE_AUTH_ERRORS.has(name) || name === 'OAuthFlowError' || name === 'UnsafeAuthorizationServerError') {
+      const retry = RETRYABLE_AUTH_ERRORS.has(name);
+      this.authUnavailable(error as Error, retry);
+      return new Error(`${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}`);
+    }
+    const network = networkError(error);
+    if (this.config.kind === 'http' && network) {
+      const reason = this.explainFailure(network);
+      if (this.state.status === 'ready') this.connectionLost(reason);
+      return new Error(`${reason}; reconnecting`);
+    }
+    return error;
   }
 
   async close(): Promise<void> {
@@ -545,10 +544,12 @@ async function loadHttpTransports(): Promise<typeof HttpTransportModule> {
   return httpTransports;
 }
 
-/** A request that never got an HTTP answer (refused, reset, unreachable). */
-function isNetworkError(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return error instanceof TypeError && /fetch failed/.test(error.message) && Boolean(cause?.code);
+/** The failure of a request that never got an HTTP answer (refused, reset, unreachable), itself or as the cause of another error. */
+function networkError(error: unknown): TypeError | undefined {
+  const isNetwork = (candidate: unknown): candidate is TypeError =>
+    candidate instanceof TypeError && /fetch failed/.test(candidate.message) && Boolean((candidate as { cause?: { code?: string } }).cause?.code);
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return isNetwork(error) ? error : isNetwork(cause) ? cause : undefined;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => string): Promise<T> {

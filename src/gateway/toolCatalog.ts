@@ -66,11 +66,8 @@ class NamespacedCatalog<T extends { name: string }> {
  */
 export class ToolCatalog extends NamespacedCatalog<Tool> {
   constructor(servers: readonly Downstream[], allowed: (server: string, tool: string) => boolean = () => true) {
-    const filters = new WeakMap<object, (name: string) => boolean>();
     super(servers, (server) => server.tools, (server) => {
-      let filter = filters.get(server.config);
-      if (!filter) filters.set(server.config, (filter = compileToolFilter(server.config.tools)));
-      const configured = filter;
+      const configured = compileToolFilter(server.config.tools);
       return (name) => configured(name) && allowed(server.name, name);
     });
   }

@@ -5,7 +5,7 @@ import type { OAuthServerConfig } from '../config/types.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { UnsafeAuthorizationServerError } from './oauthErrors.js';
 import { privateKeyJwtAuthentication } from './machineGrant.js';
-import type { StoredClient, StoredTokens, TokenStore } from './tokenStore.js';
+import { storedTokensFrom, type StoredClient, type StoredTokens, type TokenStore } from './tokenStore.js';
 
 export const CLIENT_NAME = 'mcp-oauth-gateway';
 
@@ -106,15 +106,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
-      throw new UnsafeAuthorizationServerError(`the token response has token_type ${JSON.stringify(tokens.token_type)}; only Bearer is supported`);
-    }
-    const now = Date.now();
-    await this.onTokensSaved({
-      ...tokens,
-      obtained_at: now,
-      expires_at: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
-    });
+    await this.onTokensSaved(storedTokensFrom(tokens));
   }
 
   redirectToAuthorization(url: URL): void {

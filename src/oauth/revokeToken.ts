@@ -33,8 +33,7 @@ export async function revokeToken(
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
   const methods = (metadata?.revocation_endpoint_auth_methods_supported as string[] | undefined) ?? [];
   if (client.client_secret && (methods.length === 0 || methods.includes('client_secret_basic')) && !methods.includes('client_secret_post')) {
-    const credentials = `${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`;
-    headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
+    headers.set('authorization', basicCredentials(client.client_id, client.client_secret));
   } else {
     body.set('client_id', client.client_id);
     if (client.client_secret) body.set('client_secret', client.client_secret);
@@ -48,4 +47,9 @@ export async function revokeToken(
   } catch (error) {
     return { revoked: false, reason: redact((error as Error).message) };
   }
+}
+
+/** An `Authorization: Basic` value for client credentials (RFC 6749 §2.3.1: each part form-encoded first). */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
 }

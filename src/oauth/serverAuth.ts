@@ -38,7 +38,8 @@ import {
 import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError, OAuthFlowError, TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
 import { showAuthorizationUrl } from './openBrowser.js';
-import type { StoredClient, StoredTokens, TokenStore } from './tokenStore.js';
+import { storedTokensFrom, type StoredClient, type StoredTokens, type TokenStore } from './tokenStore.js';
+import { basicCredentials } from './revokeToken.js';
 import { DEVICE_CODE_GRANT, runDeviceFlow } from './deviceFlow.js';
 import { checkEndpointUrl } from './urlRules.js';
 import { bearerChallenge } from './wwwAuthenticate.js';
@@ -234,28 +235,37 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   /** A new token by the client credentials grant (at login, and whenever the current one expires or is refused). */
   private async machineToken(): Promise<StoredTokens> {
     const discovery = await this.ensureDiscovery();
+    try {
+      const result = await this.withTransientRetries('the client credentials token request', () =>
+        fetchClientCredentialsToken(discovery, this.options.oauth!, this.loginScope(discovery), this.resourceIndicator(discovery), this.oauthFetch),
+      );
+      const tokens = storedTokensFrom(result, 'the token response', { issuer: discovery.authorizationServerUrl });
+      await this.adopt(tokens);
+      this.log.info('got a token with the client credentials grant');
+      return tokens;
+    } catch (error) {
+      if (error instanceof TransientAuthError) throw error;
+      throw new OAuthFlowError('client_credentials_refused', `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`);
+    }
+  }
+
+  /**
+   * Runs a token request, retrying what may pass (network errors, 5xx, 429,
+   * `temporarily_unavailable`) with backoff and jitter, a bounded number of times; any other
+   * failure, and the last transient one (as TransientAuthError), goes to the caller.
+   */
+  private async withTransientRetries<T>(what: string, request: () => Promise<T>): Promise<T> {
     const attempts = this.options.refreshAttempts ?? 4;
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = await fetchClientCredentialsToken(discovery, this.options.oauth!, this.loginScope(discovery), this.resourceIndicator(discovery), this.oauthFetch);
-        if (typeof result.token_type !== 'string' || result.token_type.toLowerCase() !== 'bearer') {
-          throw new OAuthFlowError('unsupported_token_type', `the token response has token_type ${JSON.stringify(result.token_type)}; only Bearer is supported`);
-        }
-        const now = Date.now();
-        const tokens: StoredTokens = { ...result, obtained_at: now, expires_at: typeof result.expires_in === 'number' ? now + result.expires_in * 1000 : undefined, issuer: discovery.authorizationServerUrl };
-        await this.adopt(tokens);
-        this.log.info('got a token with the client credentials grant');
-        return tokens;
+        return await request();
       } catch (error) {
-        const kind = classifyTokenError(error);
-        if (kind === 'transient' && attempt + 1 < attempts) {
-          const delay = backoffDelay(attempt);
-          this.log.warn(`client credentials token request failed (${sanitize(error).message}); retrying in ${(delay / 1000).toFixed(1)} s`);
-          await sleep(delay);
-          continue;
-        }
-        if (kind === 'transient') throw new TransientAuthError(`the client credentials token request failed ${attempts} times: ${sanitize(error).message}`);
-        throw new OAuthFlowError('client_credentials_refused', `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`);
+        if (classifyTokenError(error) !== 'transient') throw error;
+        const why = sanitize(error).message;
+        if (attempt + 1 >= attempts) throw new TransientAuthError(`${what} failed ${attempts} times: ${why}`);
+        const delay = backoffDelay(attempt);
+        this.log.warn(`${what} failed (${why}); retrying in ${(delay / 1000).toFixed(1)} s`);
+        await sleep(delay);
       }
     }
   }
@@ -300,33 +310,23 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     if (current && current.access_token !== rejected && !expiresSoon(current)) return current;
     if (this.machine) return this.machineToken();
     if (!current?.refresh_token) return undefined;
-    const attempts = this.options.refreshAttempts ?? 4;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.refreshOnce(current.refresh_token);
-      } catch (error) {
-        const kind = classifyTokenError(error);
-        if (kind === 'transient') {
-          const why = sanitize(error).message;
-          if (attempt + 1 >= attempts) throw new TransientAuthError(`token refresh failed ${attempts} times: ${why}`);
-          const delay = backoffDelay(attempt);
-          this.log.warn(`token refresh failed (${why}); retrying in ${(delay / 1000).toFixed(1)} s`);
-          await sleep(delay);
-          continue;
-        }
-        if (kind === 'fatal') {
-          throw new OAuthFlowError('refresh_refused', `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`);
-        }
-        if (kind === 'client') {
-          this.log.warn('the authorization server no longer knows this client (invalid_client); registering again at the next login');
-          await this.options.store.delete(this.options.url, this.options.oauth?.clientId ? ['tokens'] : ['tokens', 'client']);
-        } else {
-          this.log.warn(`the refresh token was refused (${redact(errorMessage(error)) || 'invalid_grant'}); a new login is needed`);
-          await this.options.store.delete(this.options.url, ['tokens']);
-        }
-        this.tokens = undefined;
-        return undefined;
+    try {
+      return await this.withTransientRetries('token refresh', () => this.refreshOnce(current.refresh_token!));
+    } catch (error) {
+      const kind = classifyTokenError(error);
+      if (kind === 'transient') throw error;
+      if (kind === 'fatal') {
+        throw new OAuthFlowError('refresh_refused', `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`);
       }
+      if (kind === 'client') {
+        this.log.warn('the authorization server no longer knows this client (invalid_client); registering again at the next login');
+        await this.options.store.delete(this.options.url, this.options.oauth?.clientId ? ['tokens'] : ['tokens', 'client']);
+      } else {
+        this.log.warn(`the refresh token was refused (${redact(errorMessage(error)) || 'invalid_grant'}); a new login is needed`);
+        await this.options.store.delete(this.options.url, ['tokens']);
+      }
+      this.tokens = undefined;
+      return undefined;
     }
   }
 
@@ -342,17 +342,10 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       addClientAuthentication: this.provider.addClientAuthentication,
       fetchFn: this.oauthFetch,
     });
-    if (typeof result.token_type !== 'string' || result.token_type.toLowerCase() !== 'bearer') {
-      throw new OAuthFlowError('unsupported_token_type', `the refresh response has token_type ${JSON.stringify(result.token_type)}; only Bearer is supported`);
-    }
-    const now = Date.now();
-    const tokens: StoredTokens = {
-      ...result,
+    const tokens = storedTokensFrom(result, 'the refresh response', {
       refresh_token: result.refresh_token ?? refreshToken,
-      obtained_at: now,
-      expires_at: typeof result.expires_in === 'number' ? now + result.expires_in * 1000 : undefined,
       ...(this.tokens?.issuer ? { issuer: this.tokens.issuer } : {}),
-    };
+    });
     await this.adopt(tokens);
     this.log.info('refreshed the access token');
     return tokens;
@@ -554,20 +547,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
             const methods = (metadata.token_endpoint_auth_methods_supported as string[] | undefined) ?? [];
             // As the SDK chooses for its own requests: Basic where listed (and by default, RFC 8414), else post.
             if (!methods.length || methods.includes('client_secret_basic')) {
-              headers.set('authorization', `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString('base64')}`);
+              headers.set('authorization', basicCredentials(client.client_id, client.client_secret));
             } else params.set('client_secret', client.client_secret);
           },
         });
-        if (typeof tokens.token_type !== 'string' || tokens.token_type.toLowerCase() !== 'bearer') {
-          throw new OAuthFlowError('unsupported_token_type', `the token response has token_type ${JSON.stringify(tokens.token_type)}; only Bearer is supported`);
-        }
-        const now = Date.now();
-        await this.adopt({
-          ...tokens,
-          obtained_at: now,
-          expires_at: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined,
-          issuer: discovery.authorizationServerUrl,
-        });
+        await this.adopt(storedTokensFrom(tokens, 'the token response', { issuer: discovery.authorizationServerUrl }));
         this.log.info(`logged in to ${this.options.name} with the device flow`);
       }),
     );

@@ -5,6 +5,7 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import { errorMessage, type Logger } from '../log/logger.js';
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
+import { UnsafeAuthorizationServerError } from './oauthErrors.js';
 import { LockUnavailableError, withStoreLock } from './storeLock.js';
 import { FileBackend } from './storage/fileBackend.js';
 import { TokenStoreUnavailableError, type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
@@ -17,6 +18,23 @@ export interface StoredTokens extends OAuthTokens {
   obtained_at: number;
   /** The authorization server they came from (stamped by the SDK). */
   issuer?: string;
+}
+
+/**
+ * Tokens from a token response (code exchange, refresh, client credentials, device flow), as
+ * stored: Bearer only, the relative `expires_in` turned into an absolute expiry.
+ */
+export function storedTokensFrom(response: OAuthTokens, what = 'the token response', extra: Partial<StoredTokens> = {}): StoredTokens {
+  if (typeof response.token_type !== 'string' || response.token_type.toLowerCase() !== 'bearer') {
+    throw new UnsafeAuthorizationServerError(`${what} has token_type ${JSON.stringify(response.token_type)}; only Bearer is supported`);
+  }
+  const now = Date.now();
+  return {
+    ...response,
+    ...extra,
+    obtained_at: now,
+    expires_at: typeof response.expires_in === 'number' ? now + response.expires_in * 1000 : undefined,
+  };
 }
 
 /** A client registration as stored, with the loopback port its redirect URI names. */

@@ -142,13 +142,19 @@ export function runCli(args, { cwd, env = {}, bin = GATEWAY, command } = {}) {
  * killed when the file's tests are over, whatever they left running.
  */
 export function trackedGateways() {
-  const running = [];
-  after(() => {
-    for (const gw of running) if (gw.child.exitCode === null) gw.child.kill('SIGKILL');
-  });
+  const running = killedAtEnd();
   return async (config, options) => {
     const gw = await startGateway(config, options);
     running.push(gw);
     return gw;
   };
+}
+
+/** A list whose processes (anything with a `child`) are killed when the test file's tests are over. */
+export function killedAtEnd() {
+  const list = [];
+  after(() => {
+    for (const { child } of list) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return list;
 }

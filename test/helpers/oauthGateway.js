@@ -2,6 +2,8 @@
 // and readers for what the browser saw and what the store holds.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { after } from 'node:test';
+import { startOAuthFixture } from '../fixtures/oauth/authServer.js';
 import { startGateway, tempDir, waitFor, toolNames, runCli } from './gatewayProcess.js';
 
 export const FAKE_BROWSER = new URL('./fakeBrowser.js', import.meta.url).pathname;
@@ -66,6 +68,32 @@ export async function waitForTools(gateway, prefix, timeoutMs = 20_000) {
 export async function echo(gateway, server, text = 'hi') {
   const result = await gateway.client.callTool({ name: `${server}__echo`, arguments: { text } });
   return result.content?.[0]?.text;
+}
+
+/**
+ * Starts test authorization servers for one test file (each with `defaults` under its own
+ * knobs); all are closed when the file's tests are over.
+ */
+export function trackedFixtures(defaults = {}) {
+  const started = [];
+  after(async () => {
+    for (const fixture of started) await fixture.close().catch(() => {});
+  });
+  return async (knobs) => {
+    const fixture = await startOAuthFixture({ ...defaults, ...knobs });
+    started.push(fixture);
+    return fixture;
+  };
+}
+
+/** The user approving in a browser: follows the authorization server's redirects to their end (the gateway's callback). */
+export async function followRedirects(url) {
+  let next = url;
+  while (next) {
+    const response = await fetch(next, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    next = location ? new URL(location, next).href : undefined;
+  }
 }
 
 export { runCli, waitFor, toolNames };

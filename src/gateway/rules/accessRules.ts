@@ -1,3 +1,5 @@
+import { globPattern } from '../toolFilter.js';
+
 /**
  * Which agent may reach which server and tool. The rules file:
  *
@@ -45,13 +47,12 @@ interface CompiledPolicy {
   deny: CompiledPattern[];
 }
 
-const glob = (text: string) => new RegExp(`^${text.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 
 function compilePattern(pattern: string): CompiledPattern {
   const dot = pattern.indexOf('.');
   return dot < 0
-    ? { server: glob(pattern), whole: true }
-    : { server: glob(pattern.slice(0, dot)), tool: glob(pattern.slice(dot + 1)), whole: pattern.slice(dot + 1) === '*' };
+    ? { server: globPattern(pattern), whole: true }
+    : { server: globPattern(pattern.slice(0, dot)), tool: globPattern(pattern.slice(dot + 1)), whole: pattern.slice(dot + 1) === '*' };
 }
 
 const ALLOW_ALL: CompiledPolicy = { allow: [compilePattern('*')], deny: [] };
