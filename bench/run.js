@@ -13,6 +13,7 @@ const GATEWAY = new URL('../bin/gateway.js', import.meta.url).pathname;
 const BYTE_RELAY = new URL('./byteRelay.js', import.meta.url).pathname;
 const FIXTURE = new URL('../test/fixtures/stdio-server.js', import.meta.url).pathname;
 const LATENCY_CALLS = 3000;
+const STARTUP_RUNS = 3;
 const THROUGHPUT_CALLS = 6400;
 const IN_FLIGHT = 64;
 const BIG_BYTES = 1024 * 1024;
@@ -111,19 +112,44 @@ function rssMb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
-/** Spawn → initialize answered, and spawn → every tool of `count` servers listed. */
-async function startup(count) {
-  const config = writeConfig(count);
+/**
+ * As Claude Desktop starts the gateway: spawn, `initialize`, one `tools/list`. Spawn →
+ * initialize answered, and spawn → that first list, which must hold every tool of `count`
+ * servers (cold: a new data directory; warm: the one a previous run left its catalogs in).
+ */
+async function startup(config, count, home) {
   const client = new Client({ name: 'bench', version: '1' });
-  const transport = new StdioClientTransport({ command: process.execPath, args: [GATEWAY, 'serve', '--config', config], stderr: 'ignore' });
-  const listed = waitForTools(client, count * toolsPerServer);
+  const env = { ...process.env, MCP_GATEWAY_HOME: home };
+  const transport = new StdioClientTransport({ command: process.execPath, args: [GATEWAY, 'serve', '--config', config], env, stderr: 'ignore' });
   const start = performance.now();
   await client.connect(transport);
   const initialized = performance.now() - start;
-  const allTools = (await listed) - start;
-  const idleRss = (await new Promise((resolve) => setTimeout(resolve, 500)), rssMb(transport.pid));
+  const { tools } = await client.listTools();
+  const firstList = performance.now() - start;
+  if (tools.length !== count * toolsPerServer + 1) throw new Error(`first tools/list held ${tools.length} tools, not ${count * toolsPerServer + 1}`);
+  const idleRss = (await new Promise((resolve) => setTimeout(resolve, 500)), rssMb(transport.pid)); // (also lets the catalogs be saved)
   await client.close();
-  return { initialized, allTools, idleRss };
+  return { initialized, firstList, idleRss };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const spread = (values) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+/** Cold and warm first lists, `STARTUP_RUNS` of each, side by side with the servers alone. */
+async function startups(count) {
+  const config = writeConfig(count);
+  const runs = { cold: [], warm: [], alone: [], initialized: [], rss: [] };
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const home = mkdtempSync(join(tmpdir(), 'gw-bench-home-'));
+    const cold = await startup(config, count, home);
+    const warm = await startup(config, count, home);
+    runs.cold.push(cold.firstList);
+    runs.warm.push(warm.firstList);
+    runs.initialized.push(cold.initialized);
+    runs.rss.push(cold.idleRss);
+    runs.alone.push(await serversAlone(count));
+  }
+  return runs;
 }
 
 /** How long `count` fixture servers take to start and list their tools on their own, all at once. */
@@ -164,8 +190,7 @@ results.headOfLineDirect = await headOfLine(direct);
 results.headOfLineGateway = await headOfLine(viaGateway);
 await direct.client.close();
 await viaGateway.client.close();
-for (const count of [1, 10, 30]) results[`startup${count}`] = await startup(count);
-results.alone30 = await serversAlone(30);
+for (const count of [1, 10, 30]) results[`startup${count}`] = await startups(count);
 
 const r = results;
 const ms = (v) => `${v.toFixed(2)} ms`;
@@ -178,11 +203,18 @@ const rows = [
   ['20 quick calls beside a 300 ms call', ms(r.headOfLineDirect), ms(r.headOfLineGateway), r.headOfLineGateway < 300 ? 'not blocked' : 'BLOCKED'],
 ];
 const lines = ['', 'measure                              direct          gateway         ratio', ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`), ''];
+lines.push(
+  `first tools/list, complete, after spawn (median of ${STARTUP_RUNS}, min–max in ms): as Claude Desktop lists, once right after initialize`,
+  'servers  initialize   servers alone      cold (no cache)           warm (catalog cache)   idle RSS',
+);
 for (const count of [1, 10, 30]) {
   const s = r[`startup${count}`];
-  lines.push(`${String(count).padStart(2)} downstreams: initialize answered ${ms(s.initialized)} after spawn; all ${count * toolsPerServer} tools listed after ${ms(s.allTools)}; idle RSS ${s.idleRss.toFixed(1)} MB`);
+  const alone = median(s.alone);
+  lines.push(
+    `${String(count).padStart(7)}  ${ms(median(s.initialized)).padEnd(11)}  ${`${ms(alone)}`.padEnd(17)}  ${`${ms(median(s.cold))} (+${(median(s.cold) - alone).toFixed(0)}; ${spread(s.cold)})`.padEnd(24)}  ${`${ms(median(s.warm))} (${spread(s.warm)})`.padEnd(21)}  ${median(s.rss).toFixed(1)} MB`,
+  );
 }
-lines.push(`30 fixture servers started and listed on their own, all at once: ${ms(r.alone30)} (gateway adds ${ms(r.startup30.allTools - r.alone30)})`);
+lines.push('(servers alone: the same fixture servers started in parallel by one process, each initialized and listed; cold: + the gateway over them)');
 lines.push(`gateway RSS, 1 downstream: ${rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);
 lines.push(`(node ${process.version}, ${LATENCY_CALLS} sequential calls, ${THROUGHPUT_CALLS} calls for throughput, ${BIG_CALLS} × 1 MiB)`, '');
 process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(results, null, 2)}\n` : lines.join('\n'));

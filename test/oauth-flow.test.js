@@ -277,7 +277,7 @@ test('access_denied at the authorization server: a clean failure with its messag
   await gw.close();
   // A restart within the minute does not open another tab: the failure is reported, not looped.
   const again = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
-  await waitFor(() => /\[remote\] (?:warn: )?failed: .*(?:failed \d+ s ago|did not complete); not opening another browser tab/.test(again.stderr()), { what: 'the rate limit' });
+  await waitFor(() => /\[remote\] (?:warn: )?needs a login: .*(?:failed \d+ s ago|did not complete); not opening another browser tab/.test(again.stderr()), { what: 'the rate limit' });
   assert.equal(browserLaunches(env).length, 1);
   await again.close();
 });
@@ -587,7 +587,7 @@ test('a login that failed in one process is not retried in a browser by a second
   const options = { env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }) };
   const [a, b] = await Promise.all([startGateway(config, options), startGateway(config, options)]);
   running.push(a, b);
-  const failedLine = /\[remote\] (?:warn: )?failed: login failed: /;
+  const failedLine = /\[remote\] (?:warn: )?(?:failed: login failed|needs a login): /;
   await waitFor(() => failedLine.test(a.stderr()) && failedLine.test(b.stderr()), { what: 'both failures' });
   assert.equal(browserLaunches(env).length, 1);
   assert.match(a.stderr() + b.stderr(), /failed \d+ s ago; not opening another browser tab automatically/);

@@ -8,6 +8,8 @@ export interface ServerReport {
   state: string;
   reason?: string;
   authorizationUrl?: string;
+  /** When the tools shown were cached (the server has not answered in this run). */
+  fromCache?: string;
   tools: Array<{ name: string; exposedAs: string; description?: string }>;
 }
 
@@ -21,6 +23,7 @@ export function reportServer(server: Downstream): ServerReport {
     state: state.status,
     reason: 'reason' in state ? state.reason : undefined,
     authorizationUrl: 'authorizationUrl' in state ? state.authorizationUrl : undefined,
+    fromCache: server.fromCache ? new Date(server.cachedAt!).toISOString() : undefined,
     tools: server.tools.map((tool) => ({
       name: tool.name,
       exposedAs: exposedToolName(server.name, tool.name),
@@ -41,6 +44,7 @@ export function formatServerList(configPath: string, reports: ServerReport[]): s
     lines.push(`    ${report.target}`);
     if (report.reason) lines.push(`    ${report.reason}`);
     if (report.authorizationUrl) lines.push(`    log in: ${report.authorizationUrl}`);
+    if (report.fromCache) lines.push(`    tools shown from the catalog cache of ${report.fromCache}`);
     if (report.tools.length) lines.push(...wrap(report.tools.map((t) => t.exposedAs).join(', '), 96, '    tools: ', '           '));
   }
   const enabled = reports.filter((r) => r.state !== 'disabled');

@@ -12,6 +12,10 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_RULES_FILE } from '../gateway/rules/accessRules.js';
 import { RulesFile } from '../gateway/rules/rulesFile.js';
 import { LoginElicitation } from '../gateway/loginElicitation.js';
+import { StartupGate } from '../gateway/startupGate.js';
+import { gatewayInstructions } from '../gateway/gatewayInstructions.js';
+import { relayedClientCapabilities } from '../gateway/clientRequests.js';
+import { DEFAULT_STARTUP_TIMEOUT_MS } from '../config/types.js';
 
 const START_DOWNSTREAMS_AFTER_MS = 500;
 
@@ -20,16 +24,23 @@ const START_DOWNSTREAMS_AFTER_MS = 500;
  * stdout carries only JSON-RPC; everything else goes to stderr / the log file.
  */
 export async function serve(config: GatewayConfig, options: RuntimeOptions & { mode?: 'aggregate' | 'meta'; agent?: string }): Promise<void> {
-  const { log, downstreams, authSettings } = createRuntime(config, options);
+  const { log, downstreams, authSettings, runtime } = createRuntime(config, options);
   const mode = options.mode ?? config.gateway.mode ?? 'aggregate';
   const agent = options.agent ?? (process.env.MCP_GATEWAY_AGENT || undefined);
   const rulesFile = new RulesFile(config.gateway.rules ?? join(dirname(config.path), DEFAULT_RULES_FILE), log);
+  // The first lists wait for servers without a cached catalog, never longer than one may take to connect.
+  const startupMs = Math.min(config.gateway.startupTimeout ?? DEFAULT_STARTUP_TIMEOUT_MS, config.gateway.connectTimeout);
+  const startup = new StartupGate(downstreams.servers, startupMs, log, (listener) => downstreams.on('changed', listener));
   const upstream = new UpstreamServer(downstreams, log, {
     maxCallsInFlight: config.gateway.maxCallsInFlight,
     mode,
     agent,
     rules: () => rulesFile.rules,
+    startup,
+    instructions: gatewayInstructions(downstreams.servers, mode),
   });
+  // Servers start after the client's `initialize`: each is told what that client can do, no more.
+  runtime.clientCapabilities = () => relayedClientCapabilities(upstream.server.getClientCapabilities());
   rulesFile.watch(() => upstream.rulesChanged());
   // A login URL goes to the MCP client when it can show one (URL elicitation); else a browser opens here.
   const logins = new LoginElicitation(upstream.server, downstreams, log);
@@ -65,7 +76,8 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions & { m
   await upstream.initializedOrAfter(START_DOWNSTREAMS_AFTER_MS);
   if (stopping) return;
   const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
-  log.info(`${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…`);
+  const cached = enabled.filter((server) => server.fromCache).map((server) => server.name);
+  log.info(`${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…${cached.length ? ` (shown from the catalog cache meanwhile: ${cached.join(', ')})` : ''}`);
   // Edits to the config apply while serving: added servers connect, removed ones close,
   // changed ones restart; an invalid edit is reported and the running set stays.
   const stopWatching = watchConfig(
@@ -84,7 +96,9 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions & { m
     (message) => log.error(`config not reloaded: ${message}; still serving the previous config`),
   );
   process.once('exit', stopWatching);
-  await downstreams.connectAll();
+  const connected = downstreams.connectAll();
+  startup.start();
+  await connected;
   if (stopping) return;
   const ready = enabled.filter((server) => server.state.status === 'ready');
   const notReady = enabled.filter((server) => server.state.status !== 'ready');

@@ -64,6 +64,13 @@ export interface GatewayOptions {
   logFile?: string;
   /** How long one server may take to connect, in milliseconds. */
   connectTimeout: number;
+  /**
+   * How long the first lists (tools, prompts, resources) may wait for servers without a cached
+   * catalog to settle, in milliseconds (default 20000, never more than `connectTimeout`).
+   */
+  startupTimeout?: number;
+  /** Keep each server's last catalog in the data directory for an instant, complete warm start (default true). */
+  catalogCache?: boolean;
   /** How long a browser login may take before the loopback listener gives up, in milliseconds. */
   callbackTimeout?: number;
   /** Where OAuth logins are kept: `file` (default), `encrypted`, `keychain` or `memory`. */
@@ -86,3 +93,4 @@ export interface GatewayConfig {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+export const DEFAULT_STARTUP_TIMEOUT_MS = 20_000;

@@ -17,7 +17,7 @@ const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
 const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description', 'tools'];
 const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource', 'grant', 'privateKey', 'privateKeyFile', 'privateKeyAlg', 'clientMetadataUrl'];
-const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight', 'mode', 'rules'];
+const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'startupTimeout', 'catalogCache', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight', 'mode', 'rules'];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
@@ -215,6 +215,11 @@ function validateGatewayOptions(raw: unknown, file: string, warnings: string[]):
     options.logFile = isAbsolute(path) ? path : resolve(dirname(file), path);
   }
   options.connectTimeout = optionalPositiveInt(block.connectTimeout, `${at}.connectTimeout`, 'milliseconds') ?? options.connectTimeout;
+  options.startupTimeout = optionalPositiveInt(block.startupTimeout, `${at}.startupTimeout`, 'milliseconds');
+  if (block.catalogCache !== undefined) {
+    if (typeof block.catalogCache !== 'boolean') throw new ConfigError(`${at}.catalogCache: must be true or false`);
+    options.catalogCache = block.catalogCache;
+  }
   options.callbackTimeout = optionalPositiveInt(block.callbackTimeout, `${at}.callbackTimeout`, 'milliseconds');
   options.maxCallsInFlight = optionalPositiveInt(block.maxCallsInFlight, `${at}.maxCallsInFlight`, 'calls');
   if (block.mode !== undefined) {

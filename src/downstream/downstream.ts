@@ -10,6 +10,8 @@ import {
   ResultSchema,
   ToolListChangedNotificationSchema,
   type JSONRPCMessage,
+  type ClientCapabilities,
+  type Implementation,
   type Notification,
   type Prompt,
   type Resource,
@@ -23,7 +25,8 @@ import type { TokenStore } from '../oauth/tokenStore.js';
 import { redact } from '../log/redact.js';
 import { VERSION } from '../version.js';
 import { errorMessage, type Logger } from '../log/logger.js';
-import { describeState, type DownstreamState } from './downstreamState.js';
+import type { CatalogCache } from './catalogCache.js';
+import { describeState, isWorthWaitingFor, type DownstreamState } from './downstreamState.js';
 import type * as HttpTransportModule from './httpTransport.js';
 import { createStdioTransport, StderrTail } from './stdioTransport.js';
 
@@ -63,8 +66,16 @@ const RECONNECT_MAX_MS = 60_000;
 /** Connected this long, a server that goes away is taken to have been healthy: its backoff starts over. */
 const STABLE_AFTER_MS = 30_000;
 
-/** What the gateway tells every server it can do: it relays these to its own client when that client can. */
-const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
+/** What a downstream shares with the others, set where the gateway is composed (cli). */
+export interface DownstreamRuntime {
+  /** Each server's last catalog, for an instant warm start; absent: no cache. */
+  cache?: CatalogCache;
+  /**
+   * What to tell each server its client can do (sampling, elicitation, roots): what the
+   * gateway's own client declared, since the gateway only relays them. Absent: nothing.
+   */
+  clientCapabilities?: () => ClientCapabilities;
+}
 
 /**
  * One client for one configured server: connects (with a timeout), keeps its tool list,
@@ -77,8 +88,13 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   resources: Resource[] = [];
   resourceTemplates: ResourceTemplate[] = [];
   prompts: Prompt[] = [];
-  /** Set by the gateway: prepares each new SDK client (handlers for the server's own requests). */
-  clientSetup?: (client: Client) => void;
+  /** What the server said of itself at `initialize` (live, or from the cache). */
+  instructions?: string;
+  serverInfo?: Implementation;
+  /** Set while the lists are the cached ones (when they were saved); cleared once the server answers. */
+  cachedAt?: number;
+  /** Set by the gateway: prepares each new SDK client (handlers for the server's own requests it declared it can take). */
+  clientSetup?: (client: Client, declared: ClientCapabilities) => void;
   /** Set by the gateway: the server's notifications it routes (log messages, resource updates). */
   onNotification?: (notification: Notification) => void;
   /** Set by the gateway: runs after every (re)connect, e.g. to restore subscriptions and the log level. */
@@ -106,23 +122,44 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   private everReady = false;
   private reconnectAttempts = 0;
   private resettingSession?: Promise<void>;
+  /** The connection attempt under way: one at a time, whoever asks. */
+  private connecting?: Promise<void>;
 
   constructor(
     readonly config: ServerConfig,
     private readonly log: Logger,
-    private readonly connectTimeoutMs: number,
+    readonly connectTimeoutMs: number,
     private readonly authSettings?: AuthSettings,
+    private readonly runtime: DownstreamRuntime = {},
   ) {
     super();
     this.state = config.disabled ? { status: 'disabled' } : { status: 'connecting' };
     this.transportKind = config.kind === 'stdio' ? 'stdio' : config.transport;
+    const cached = config.disabled ? undefined : runtime.cache?.load(config);
+    if (cached) {
+      Object.assign(this, { tools: cached.tools, prompts: cached.prompts, resources: cached.resources, resourceTemplates: cached.resourceTemplates });
+      Object.assign(this, { instructions: cached.instructions, serverInfo: cached.serverInfo, cachedAt: cached.savedAt });
+    }
+  }
+
+  /** Whether the lists shown are the cached ones (the server has not answered yet). */
+  get fromCache(): boolean {
+    return this.cachedAt !== undefined;
   }
 
   get name(): string {
     return this.config.name;
   }
 
-  async connect(): Promise<void> {
+  /** Connects, or joins the attempt under way. */
+  connect(): Promise<void> {
+    this.connecting ??= this.connectNow().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connectNow(): Promise<void> {
     if (this.config.disabled || this.closed) return;
     clearTimeout(this.retryTimer);
     if (this.state.status !== 'reconnecting') this.setState({ status: 'connecting' });
@@ -146,6 +183,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       this.log.info(`${wasReconnecting ? 'reconnected' : 'ready'}: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`);
       this.setState({ status: 'ready' });
       this.onReady?.();
+      void this.saveCatalog();
     } catch (error) {
       await this.client?.close().catch(() => {});
       this.client = undefined;
@@ -156,11 +194,60 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
         this.connectionLost(reason);
         return;
       }
+      if ((error as Error).name === 'LoginRequiredError') {
+        // No login can start by itself now (headless, or the browser-tab limit): a call to the server starts one.
+        const why = redact(errorMessage(error));
+        this.log.warn(`needs a login: ${why}`);
+        this.setState({ status: 'needs-auth', reason: why, loginInProgress: false });
+        return;
+      }
       this.log.warn(`failed: ${reason}`);
       this.dropLists();
       this.setState({ status: 'failed', reason });
       if (RETRYABLE_AUTH_ERRORS.has((error as Error).name)) this.scheduleRetry();
     }
+  }
+
+  /**
+   * Waits until the server is ready (true), or until it can no longer get there by itself, time
+   * runs out or `signal` aborts (false). A server that needs a login with none under way starts
+   * one (never a second: logins and connection attempts are shared). Connecting waits up to
+   * `startMs`; from the moment a login is under way, up to `loginMs`.
+   */
+  whenReady({ startMs, loginMs, signal }: { startMs: number; loginMs: number; signal?: AbortSignal }): Promise<boolean> {
+    if (this.state.status === 'ready') return Promise.resolve(true);
+    if (this.closed || !isWorthWaitingFor(this.state)) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      let loginTimer = false;
+      const arm = (ms: number) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => done(false), ms);
+      };
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        this.off('changed', check);
+        signal?.removeEventListener('abort', aborted);
+        resolve(ready);
+      };
+      const aborted = () => done(false);
+      const check = () => {
+        const state = this.state;
+        if (state.status === 'ready') return done(true);
+        const attempting = this.connecting !== undefined;
+        if (this.closed || !isWorthWaitingFor(state) || (state.status === 'needs-auth' && !state.loginInProgress && !attempting)) return done(false);
+        if (state.status === 'needs-auth' && state.loginInProgress && !loginTimer) {
+          loginTimer = true;
+          arm(loginMs);
+        }
+      };
+      arm(this.state.status === 'needs-auth' && this.state.loginInProgress ? loginMs : startMs);
+      loginTimer = this.state.status === 'needs-auth' && this.state.loginInProgress;
+      this.on('changed', check);
+      signal?.addEventListener('abort', aborted, { once: true });
+      if (this.state.status === 'needs-auth' && !this.state.loginInProgress) void this.connect().then(check);
+      check();
+    });
   }
 
   /**
@@ -191,6 +278,18 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     this.resources = [];
     this.resourceTemplates = [];
     this.prompts = [];
+    this.cachedAt = undefined;
+  }
+
+  /** The live catalog, kept for the next start (rewritten only when it changed). */
+  private async saveCatalog(): Promise<void> {
+    if (!this.runtime.cache || this.state.status !== 'ready') return;
+    const { tools, prompts, resources, resourceTemplates, instructions, serverInfo } = this;
+    try {
+      if (await this.runtime.cache.save(this.config, { tools, prompts, resources, resourceTemplates, instructions, serverInfo })) this.log.debug('catalog cache updated');
+    } catch (error) {
+      this.log.warn(`could not save the catalog cache (${errorMessage(error)}); the next start waits for this server`);
+    }
   }
 
   /** What the server said it can do, while it is connected. */
@@ -284,8 +383,8 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   private async logIn(why = ''): Promise<void> {
     const auth = this.auth!;
     const reason = `${why}waiting for the login to finish in the browser`;
-    this.setState({ status: 'needs-auth', reason });
-    const onUrl = (url: string) => this.setState({ status: 'needs-auth', reason, authorizationUrl: url });
+    this.setState({ status: 'needs-auth', reason, loginInProgress: true });
+    const onUrl = (url: string) => this.setState({ status: 'needs-auth', reason, authorizationUrl: url, loginInProgress: true });
     auth.on('login-url', onUrl);
     try {
       await auth.login();
@@ -372,7 +471,9 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
   }
 
   private async connectWith(transport: Transport): Promise<void> {
-    const client = new Client(CLIENT_INFO, { capabilities: CLIENT_CAPABILITIES });
+    // Only what the gateway's client declared: a server must not offer what then fails with -32601.
+    const declared = this.runtime.clientCapabilities?.() ?? {};
+    const client = new Client(CLIENT_INFO, { capabilities: declared });
     this.client = client;
     client.onclose = () => this.onClientClosed(client);
     client.onerror = (error) => {
@@ -381,7 +482,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
       if (this.client === client && this.state.status === 'ready' && httpTransports?.httpStatusOf(error) === 401) void this.reauthenticate();
     };
     client.fallbackNotificationHandler = async (notification) => this.onNotification?.(notification);
-    this.clientSetup?.(client);
+    this.clientSetup?.(client, declared);
     await client.connect(transport);
     const protocolOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
@@ -397,6 +498,9 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.refreshLists(['resources']));
     client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.refreshLists(['prompts']));
     await this.loadLists(client, ['tools', 'resources', 'prompts']);
+    this.instructions = client.getInstructions();
+    this.serverInfo = client.getServerVersion();
+    this.cachedAt = undefined;
   }
 
   /** Reads the server's lists (every page) for what it offers. */
@@ -432,6 +536,7 @@ export class Downstream extends EventEmitter<DownstreamEvents> {
     try {
       await this.loadLists(client, kinds);
       this.emit('changed');
+      void this.saveCatalog();
     } catch (error) {
       this.log.warn(`could not refresh the ${kinds.join(' and ')} list: ${errorMessage(error)}`);
     }

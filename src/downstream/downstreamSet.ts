@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { Downstream, type AuthSettings } from './downstream.js';
+import { Downstream, type AuthSettings, type DownstreamRuntime } from './downstream.js';
 
 export interface ConfigChanges {
   added: string[];
@@ -22,6 +22,7 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
     config: GatewayConfig,
     private readonly log: Logger,
     private readonly auth?: AuthSettings,
+    private readonly runtime: DownstreamRuntime = {},
   ) {
     super();
     this.connectTimeout = config.gateway.connectTimeout;
@@ -29,7 +30,7 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
   }
 
   private create(config: ServerConfig): Downstream {
-    const server = new Downstream(config, this.log.child(config.name), this.connectTimeout, this.auth);
+    const server = new Downstream(config, this.log.child(config.name), this.connectTimeout, this.auth, this.runtime);
     server.on('changed', () => this.emit('changed'));
     return server;
   }

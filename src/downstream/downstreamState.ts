@@ -3,7 +3,12 @@ export type DownstreamState =
   | { status: 'disabled' }
   | { status: 'connecting' }
   | { status: 'ready' }
-  | { status: 'needs-auth'; reason: string; authorizationUrl?: string }
+  /**
+   * It needs a login. `loginInProgress`: a login is under way (a browser tab or the client's
+   * URL elicitation is open, or the URL was printed) and may still finish; otherwise none can
+   * start by itself (headless, or the browser-tab limit), and a call to the server starts one.
+   */
+  | { status: 'needs-auth'; reason: string; authorizationUrl?: string; loginInProgress: boolean }
   /** It was ready and went away; the gateway is connecting it again (its tools stay listed). */
   | { status: 'reconnecting'; reason: string; attempt: number; nextAttemptAt: number }
   | { status: 'failed'; reason: string };
@@ -21,4 +26,25 @@ export function describeState(state: DownstreamState): string {
     default:
       return state.status;
   }
+}
+
+/**
+ * Whether a server has come to rest for now: ready, failed, disabled, or needing a login that
+ * cannot finish by itself. The first lists wait for servers that have not (gateway/startupGate).
+ */
+export function hasSettled(state: DownstreamState): boolean {
+  switch (state.status) {
+    case 'connecting':
+    case 'reconnecting':
+      return false;
+    case 'needs-auth':
+      return !state.loginInProgress;
+    default:
+      return true;
+  }
+}
+
+/** Whether a call to the server may wait for it: it is on its way to ready, or a login can bring it there. */
+export function isWorthWaitingFor(state: DownstreamState): boolean {
+  return state.status === 'connecting' || state.status === 'reconnecting' || state.status === 'needs-auth';
 }

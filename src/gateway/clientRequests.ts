@@ -1,6 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
+  type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ErrorCode,
@@ -21,12 +22,32 @@ const FORWARDED = [
 ] as const;
 
 /**
- * Lets a downstream's own requests to its client reach the gateway's client: sampling,
- * elicitation and roots are passed up when the client declared that capability, and the
- * answer goes back down; otherwise the downstream gets a clear "method not found" error.
+ * What the gateway tells a server its client can do: exactly the sampling, elicitation (with
+ * its modes) and roots capabilities its own client declared, since it only relays them. A
+ * server told more would offer tools that then fail with -32601; told less, it loses nothing.
  */
-export function forwardClientRequests(client: Client, upstream: Server, serverName: string, log: Logger, allowed: () => boolean = () => true): void {
+export function relayedClientCapabilities(client: ClientCapabilities | undefined): ClientCapabilities {
+  const relayed: ClientCapabilities = {};
+  for (const { capability } of FORWARDED) if (client?.[capability]) relayed[capability] = client[capability] as never;
+  return relayed;
+}
+
+/**
+ * Lets a downstream's own requests to its client reach the gateway's client: sampling,
+ * elicitation and roots are passed up (the capabilities `declared` to the server, which are
+ * the client's own), and the answer goes back down. For what was not declared the server's
+ * request gets the SDK's "method not found".
+ */
+export function forwardClientRequests(
+  client: Client,
+  declared: ClientCapabilities,
+  upstream: Server,
+  serverName: string,
+  log: Logger,
+  allowed: () => boolean = () => true,
+): void {
   for (const { schema, capability, what } of FORWARDED) {
+    if (!declared[capability]) continue;
     const setHandler = client.setRequestHandler.bind(client) as unknown as (
       schema: unknown,
       handler: (request: { method: string; params?: unknown }, extra: Parameters<typeof forwardOptions>[0]) => Promise<unknown>,

@@ -1,7 +1,9 @@
 import { gatewayPaths } from '../config/gatewayPaths.js';
 import type { GatewayConfig } from '../config/types.js';
 import { DownstreamSet } from '../downstream/downstreamSet.js';
-import type { AuthSettings } from '../downstream/downstream.js';
+import type { AuthSettings, DownstreamRuntime } from '../downstream/downstream.js';
+import { CatalogCache } from '../downstream/catalogCache.js';
+import { join } from 'node:path';
 import { Logger, type LogLevel } from '../log/logger.js';
 import { createBackend } from '../oauth/storage/createBackend.js';
 import type { TokenStoreMode } from '../oauth/storage/storeBackend.js';
@@ -32,11 +34,23 @@ export function createTokenStore(config: GatewayConfig | undefined, options: Run
   return new TokenStore(root, log, createBackend(mode, root));
 }
 
-/** The logger and downstreams that `serve` and `list` both start from a config. */
-export function createRuntime(config: GatewayConfig, options: RuntimeOptions): { log: Logger; downstreams: DownstreamSet; authSettings: AuthSettings } {
+/** Each server's last catalog, under the data directory (unless `gateway.catalogCache` is false). */
+export function createCatalogCache(config: GatewayConfig): CatalogCache | undefined {
+  return config.gateway.catalogCache === false ? undefined : new CatalogCache(join(gatewayPaths().data, 'catalogs'));
+}
+
+/**
+ * The logger and downstreams that `serve` and `list` both start from a config. `runtime` is
+ * shared by every downstream; `serve` sets what its client declared there.
+ */
+export function createRuntime(
+  config: GatewayConfig,
+  options: RuntimeOptions,
+): { log: Logger; downstreams: DownstreamSet; authSettings: AuthSettings; runtime: DownstreamRuntime } {
   const log = createLogger(config, options);
   for (const warning of config.warnings) log.warn(warning);
   const store = createTokenStore(config, options, log);
   const auth: AuthSettings = { store, noBrowser: options.noBrowser, headless: options.headless, callbackTimeoutMs: config.gateway.callbackTimeout };
-  return { log, downstreams: new DownstreamSet(config, log, auth), authSettings: auth };
+  const runtime: DownstreamRuntime = { cache: createCatalogCache(config) };
+  return { log, downstreams: new DownstreamSet(config, log, auth, runtime), authSettings: auth, runtime };
 }

@@ -39,7 +39,7 @@ export class LoginElicitation {
   private settle(): void {
     for (const [name, elicitationId] of this.pending) {
       const server = this.downstreams.get(name);
-      if (server?.state.status === 'needs-auth' || server?.state.status === 'connecting') continue;
+      if ((server?.state.status === 'needs-auth' && server.state.loginInProgress) || server?.state.status === 'connecting') continue;
       this.pending.delete(name);
       void this.upstream
         .notification({ method: 'notifications/elicitation/complete', params: { elicitationId } })

@@ -9,9 +9,13 @@ export interface ToolRoute {
   tool: string;
 }
 
-/** Servers whose lists are offered: ready ones, and those reconnecting (their calls fail fast meanwhile). */
+/**
+ * Servers whose lists are offered: ready ones, those reconnecting, and those shown from the
+ * catalog cache while they start or wait for a login (calls to them wait for them).
+ */
 export function isListed(server: Downstream): boolean {
-  return server.state.status === 'ready' || server.state.status === 'reconnecting';
+  const status = server.state.status;
+  return status === 'ready' || status === 'reconnecting' || (server.fromCache && (status === 'connecting' || status === 'needs-auth'));
 }
 
 /**

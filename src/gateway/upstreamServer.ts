@@ -21,7 +21,6 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Downstream } from '../downstream/downstream.js';
-import { describeState } from '../downstream/downstreamState.js';
 import type { DownstreamSet } from '../downstream/downstreamSet.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { VERSION } from '../version.js';
@@ -31,6 +30,8 @@ import { forwardOptions } from './forwardOptions.js';
 import { GATEWAY_URI_SCHEME, ResourceCatalog } from './resourceCatalog.js';
 import { PromptCatalog, ToolCatalog } from './toolCatalog.js';
 import { META_TOOLS, MetaTools, serverStatus } from './meta/metaTools.js';
+import { awaitServer } from './awaitServer.js';
+import type { StartupGate } from './startupGate.js';
 
 /** Aggregate mode's one tool of its own: who is ready, who needs a login (with the URL), who failed and why. */
 export const STATUS_TOOL_NAME = 'gateway__status';
@@ -50,6 +51,10 @@ export interface UpstreamOptions {
   agent?: string;
   /** The access rules in force (read on every check, so a reload applies at once). */
   rules?: () => AccessRules;
+  /** Holds the first lists until the servers have settled (absent: lists answer at once). */
+  startup?: StartupGate;
+  /** The gateway's `instructions` for its `initialize` result. */
+  instructions?: string;
 }
 
 export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
@@ -97,7 +102,8 @@ export class UpstreamServer {
   private readonly tools: ToolCatalog;
   private readonly prompts: PromptCatalog;
   private readonly resources: ResourceCatalog;
-  private readonly signatures: Record<ListKind, string> = { tools: '', resources: '', prompts: '' };
+  /** Each list as the client last saw it (listed, or told it changed); unset until it lists. */
+  private readonly shown: Partial<Record<ListKind, string>> = {};
   private readonly pendingNotices = new Set<ListKind>();
   private notifyTimer?: NodeJS.Timeout;
   private initialized = false;
@@ -119,12 +125,12 @@ export class UpstreamServer {
     const allowAll = AccessRules.allowAll();
     this.rules = options.rules ?? (() => allowAll);
     this.tools = new ToolCatalog(downstreams.servers, (server, tool) => this.rules().allowsTool(options.agent, server, tool));
-    if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent, options.maxCallsInFlight);
+    if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent, options.maxCallsInFlight, options.startup);
     // Prompts and resources follow the rules' server visibility (for requests with no agent: the defaults).
     const visible = (server: string) => this.rules().allowsWholeServer(options.agent, server);
     this.prompts = new PromptCatalog(downstreams.servers, visible);
     this.resources = new ResourceCatalog(downstreams.servers, visible);
-    this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES });
+    this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES, ...(options.instructions ? { instructions: options.instructions } : {}) });
     this.server.oninitialized = () => {
       this.initialized = true;
       this.onInitialized?.();
@@ -136,14 +142,23 @@ export class UpstreamServer {
     downstreams.on('removed', (server) => this.relay?.serverGone(server, 'the server was removed from the config'));
     for (const server of downstreams.servers) this.hook(server);
     this.onDownstreamsChanged();
-    this.pendingNotices.clear(); // The starting point is no change.
+  }
+
+  /** A list as it is now, once the first lists may be answered; the client has then seen it. */
+  private async answerList<T>(kind: ListKind, build: () => T): Promise<T> {
+    await this.options.startup?.ready();
+    const catalog = { tools: this.tools, resources: this.resources, prompts: this.prompts }[kind];
+    this.shown[kind] = catalog.signature();
+    return build();
   }
 
   private registerHandlers(): void {
     const server = this.server;
-    server.setRequestHandler(ListToolsRequestSchema, () => ({
-      tools: this.meta ? META_TOOLS : this.tools.route(STATUS_TOOL_NAME) ? this.tools.list() : [...this.tools.list(), STATUS_TOOL],
-    }));
+    server.setRequestHandler(ListToolsRequestSchema, () =>
+      this.meta
+        ? { tools: META_TOOLS }
+        : this.answerList('tools', () => ({ tools: this.tools.route(STATUS_TOOL_NAME) ? this.tools.list() : [...this.tools.list(), STATUS_TOOL] })),
+    );
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
     Protocol.prototype.setRequestHandler.call(server, ForwardedCallToolRequestSchema, (request, extra) => {
@@ -152,18 +167,20 @@ export class UpstreamServer {
         if (!this.meta.has(params.name)) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${params.name} (this gateway runs in meta mode: use ${META_TOOLS.map((t) => t.name).join(', ')})`);
         return this.meta.call(params.name, params.arguments ?? {}, extra);
       }
-      return this.callTool(request.params);
+      return this.callTool(request.params, extra);
     });
 
-    server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: this.prompts.list() }));
+    server.setRequestHandler(ListPromptsRequestSchema, () => this.answerList('prompts', () => ({ prompts: this.prompts.list() })));
     server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
       const route = this.prompts.route(request.params.name);
       if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
       return this.forward(route.server, { method: 'prompts/get', params: { ...request.params, name: route.tool } }, extra) as never;
     });
 
-    server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: this.resources.list() }));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: this.resources.listTemplates() }));
+    server.setRequestHandler(ListResourcesRequestSchema, () => this.answerList('resources', () => ({ resources: this.resources.list() })));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, () =>
+      this.answerList('resources', () => ({ resourceTemplates: this.resources.listTemplates() })),
+    );
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const uri = request.params.uri;
       const route = this.routeResource(uri);
@@ -217,8 +234,8 @@ export class UpstreamServer {
   private hook(downstream: Downstream): void {
     if (this.hooked.has(downstream)) return;
     this.hooked.add(downstream);
-    downstream.clientSetup = (client) =>
-      forwardClientRequests(client, this.server, downstream.name, this.log, () => this.rules().allowsWholeServer(this.options.agent, downstream.name));
+    downstream.clientSetup = (client, declared) =>
+      forwardClientRequests(client, declared, this.server, downstream.name, this.log, () => this.rules().allowsWholeServer(this.options.agent, downstream.name));
     downstream.onNotification = (notification) => this.fromServerNotification(downstream, notification);
     downstream.onReady = () => void this.restore(downstream);
     if (this.relay) this.attachRelay(downstream, this.relay);
@@ -281,11 +298,13 @@ export class UpstreamServer {
     return route;
   }
 
-  /** Passes a request to a server, with the client's cancellation and progress; its errors name the server. */
+  /**
+   * Passes a request to a server, with the client's cancellation and progress; its errors name
+   * the server. A server that is starting, reconnecting or waiting for a login is waited for.
+   */
   private async forward(downstream: Downstream, request: { method: string; params?: Record<string, unknown> }, extra: Parameters<typeof forwardOptions>[0]) {
-    if (downstream.state.status !== 'ready') {
-      throw new RpcError(ErrorCode.InternalError, `server "${downstream.name}" is not available (${describeState(downstream.state)})`);
-    }
+    const notReady = await awaitServer(downstream, extra);
+    if (notReady) throw new RpcError(ErrorCode.InternalError, notReady);
     try {
       return await downstream.request(request, forwardOptions(extra, downstream.config.timeout));
     } catch (error) {
@@ -321,17 +340,32 @@ export class UpstreamServer {
   }
 
   /**
-   * tools/call as the SDK server sees it: only calls the relay did not take, because the
-   * tool is unknown or its server is not ready.
+   * tools/call as the SDK server sees it: only calls the relay did not take, because the tool
+   * is unknown or its server is not ready. A call for a server that is starting, reconnecting
+   * or waiting for a login waits for it (also a name not listed yet whose prefix is such a
+   * server), then goes through the SDK client; a failed server's call fails as it is.
    */
-  private callTool(params: unknown): CallToolResult {
+  private async callTool(params: unknown, extra: Parameters<typeof forwardOptions>[0]): Promise<CallToolResult> {
     const name = (params as { name?: unknown } | undefined)?.name;
     if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
     const route = this.tools.route(name);
     if (!route && name === STATUS_TOOL_NAME) return this.status();
-    if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const reason = `server "${route.server.name}" is not available (${describeState(route.server.state)})`;
-    return { isError: true, content: [{ type: 'text', text: `Server "${route.server.name}" could not complete ${route.tool}: ${reason}` }] };
+    const server = route?.server ?? this.unsettledOwner(name);
+    if (!server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    const notReady = await awaitServer(server, extra);
+    const tool = route?.tool ?? name.slice(server.name.length + 2);
+    if (notReady) return { isError: true, content: [{ type: 'text', text: `Server "${server.name}" could not complete ${tool}: ${notReady}` }] };
+    const live = this.tools.route(name);
+    if (!live || live.server !== server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    return (await this.forward(server, { method: 'tools/call', params: { ...(params as Record<string, unknown>), name: live.tool } }, extra)) as CallToolResult;
+  }
+
+  /** The server a `<server>__<tool>` name belongs to when that server may still bring the tool (not settled yet). */
+  private unsettledOwner(name: string): Downstream | undefined {
+    const split = name.indexOf('__');
+    const server = split > 0 ? this.downstreams.get(name.slice(0, split)) : undefined;
+    if (!server || !['connecting', 'reconnecting', 'needs-auth'].includes(server.state.status)) return undefined;
+    return this.rules().allowsServer(this.options.agent, server.name) ? server : undefined;
   }
 
   private status(): CallToolResult {
@@ -357,11 +391,10 @@ export class UpstreamServer {
     const catalogs = { tools: this.tools, resources: this.resources, prompts: this.prompts };
     for (const kind of Object.keys(catalogs) as ListKind[]) {
       catalogs[kind].rebuild();
-      const signature = catalogs[kind].signature();
-      if (signature === this.signatures[kind]) continue;
-      this.signatures[kind] = signature;
-      // In meta mode the tool list is fixed; what changes is what its tools find.
-      if (!(kind === 'tools' && this.meta)) this.pendingNotices.add(kind);
+      // Only a list the client has seen can change for it. In meta mode the tool list is fixed.
+      const shown = this.shown[kind];
+      if (shown === undefined || shown === catalogs[kind].signature() || (kind === 'tools' && this.meta)) continue;
+      this.pendingNotices.add(kind);
     }
     if (this.pendingNotices.size && this.initialized) this.scheduleNotices();
   }
@@ -373,7 +406,9 @@ export class UpstreamServer {
       this.notifyTimer = undefined;
       const kinds = [...this.pendingNotices];
       this.pendingNotices.clear();
+      const catalogs = { tools: this.tools, resources: this.resources, prompts: this.prompts };
       for (const kind of kinds) {
+        this.shown[kind] = catalogs[kind].signature();
         const send =
           kind === 'tools' ? this.server.sendToolListChanged() : kind === 'resources' ? this.server.sendResourceListChanged() : this.server.sendPromptListChanged();
         send.catch((error: unknown) => this.log.debug(`${kind} list_changed not sent: ${errorMessage(error)}`));

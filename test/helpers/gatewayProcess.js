@@ -21,6 +21,14 @@ export function writeConfig(config, dir = tempDir()) {
   return path;
 }
 
+/**
+ * A data directory of its own (token store, catalog cache) for a gateway a test starts, unless
+ * the test names one: no test sees another's cached catalogs or logins.
+ */
+export function isolatedHome() {
+  return { MCP_GATEWAY_HOME: tempDir('gw-home-') };
+}
+
 /** A stdio fixture server entry for a config. */
 export function stdioServer(name, env = {}) {
   return { command: process.execPath, args: [STDIO_FIXTURE], env: { FIXTURE_NAME: name, ...env } };
@@ -69,7 +77,7 @@ class RecordingStdioTransport {
 export async function startGateway(config, { env = {}, args = [], clientOptions = {}, connect = true } = {}) {
   const configPath = typeof config === 'string' ? config : writeConfig(config);
   const child = spawn(process.execPath, [GATEWAY, 'serve', '--config', configPath, ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...isolatedHome(), ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -128,7 +136,7 @@ export function isAlive(pid) {
 /** Runs the CLI to completion without blocking this process (in-process fixture servers keep answering). */
 export function runCli(args, { cwd, env = {}, bin = GATEWAY, command } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command ?? process.execPath, command ? args : [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command ?? process.execPath, command ? args : [bin, ...args], { cwd, env: { ...process.env, ...isolatedHome(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));

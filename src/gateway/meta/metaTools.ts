@@ -6,6 +6,9 @@ import type { AccessRules } from '../rules/accessRules.js';
 import { forwardOptions } from '../forwardOptions.js';
 import { compileToolFilter } from '../toolFilter.js';
 import { Bm25Index } from './bm25.js';
+import { awaitServer } from '../awaitServer.js';
+import type { StartupGate } from '../startupGate.js';
+import { isListed } from '../toolCatalog.js';
 
 const AGENT_ID = { type: 'string', description: 'Your agent id, if the gateway asked you to give one; it decides which servers and tools you may use.' } as const;
 
@@ -65,6 +68,8 @@ export class MetaTools {
     private readonly processAgent?: string,
     /** gateway.maxCallsInFlight: execute_tool counts against it as relayed calls do. */
     private readonly maxInFlight = 256,
+    /** The first answers about servers and tools wait, as the first lists do in aggregate mode. */
+    private readonly startup?: StartupGate,
   ) {}
 
   private readonly inFlight = new Map<string, number>();
@@ -80,6 +85,7 @@ export class MetaTools {
 
   async call(name: string, args: Record<string, unknown>, extra: Extra): Promise<CallToolResult> {
     const agent = this.processAgent ?? (typeof args.agent_id === 'string' ? args.agent_id : undefined);
+    if (name !== 'execute_tool') await this.startup?.ready();
     switch (name) {
       case 'list_servers':
         return this.listServers(agent);
@@ -129,7 +135,7 @@ export class MetaTools {
     const key = `${this.version}:${agent ?? ''}:${this.servers.map((server) => `${server.name}=${server.state.status}/${server.tools.length}`).join(',')}`;
     if (this.index?.key !== key) {
       const documents = this.servers
-        .filter((server) => server.state.status === 'ready' && this.rules().allowsServer(agent, server.name))
+        .filter((server) => isListed(server) && this.rules().allowsServer(agent, server.name))
         .flatMap((server) =>
           this.visibleTools(agent, server).map((tool) => ({
             item: { server, tool },
@@ -162,7 +168,8 @@ export class MetaTools {
     if (!this.rules().allowsTool(agent, found.name, args.tool)) {
       return failure(`You may not use ${found.name}.${args.tool}${agent ? ` (agent "${agent}")` : ''}; the gateway's access rules deny it. Use search_tools to find a tool you may use.`);
     }
-    if (found.state.status !== 'ready') return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
+    const notReady = await awaitServer(found, extra);
+    if (notReady) return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
     if (!this.visibleTools(agent, found).some((tool) => tool.name === args.tool)) {
       return failure(`${found.name} has no tool "${args.tool}"; call get_server_tools with {"server": "${found.name}"} to see its tools.`);
     }
@@ -208,6 +215,7 @@ export function serverStatus(server: Downstream, toolCount: number): Record<stri
     ...(server.config.description ? { description: server.config.description } : {}),
     state: state.status,
     tool_count: toolCount,
+    ...(server.fromCache ? { tools_from_cache: new Date(server.cachedAt!).toISOString() } : {}),
     ...(state.status === 'ready' ? {} : { what_to_do: whatToDo(server) }),
     ...(state.status === 'needs-auth' && state.authorizationUrl ? { login_url: state.authorizationUrl } : {}),
   };
