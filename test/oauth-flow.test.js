@@ -254,7 +254,7 @@ test('five processes refreshing one rotating token at once: one refresh, no repl
   const refreshes = grants(f, 'refresh_token');
   assert.equal(refreshes.length, 1, 'the siblings used the refreshed token from the store');
   assert.equal(refreshes[0].status, 200);
-  assert.equal(browserLaunches(env).length, 1);
+  assert.equal(browserLaunches(env).length, 1, `one browser launch; the gateways said:\n${[first, ...gateways].map((gw) => gw.stderr()).join('\n-----\n')}`);
   await Promise.all(gateways.map((gw) => gw.close()));
 });
 

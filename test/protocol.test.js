@@ -190,10 +190,10 @@ test('calls in flight to one server are limited; past the limit a call fails at 
   assert.equal(text(await gw.client.callTool({ name: 'a__echo', arguments: { text: 'y' } })), 'a:y');
 });
 
-test('an HTTP server that goes away is reconnected with backoff once it is back; calls meanwhile fail at once', async () => {
+test('an HTTP server that goes away is reconnected with backoff once it is back; calls meanwhile wait up to the connect timeout, then fail saying why', async () => {
   let http = await startHttpMcpServer({ name: 'web' });
   const port = Number(new URL(http.url).port);
-  const gw = await gateway({ mcpServers: { web: { url: http.url } } }, { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '300' } });
+  const gw = await gateway({ mcpServers: { web: { url: http.url } }, gateway: { connectTimeout: 1500 } }, { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '300' } });
   await ready(gw, 'web');
   await http.close();
   const down = await gw.client.callTool({ name: 'web__echo', arguments: { text: 'x' } });
