@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { Downstream, type AuthSettings, type DownstreamRuntime } from './downstream.js';
+import { Downstream } from './downstream.js';
+import type { DownstreamRuntime } from './downstreamRuntime.js';
 
 export interface ConfigChanges {
   added: string[];
@@ -21,8 +22,8 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
   constructor(
     config: GatewayConfig,
     private readonly log: Logger,
-    private readonly auth?: AuthSettings,
-    private readonly runtime: DownstreamRuntime = {},
+    /** Shared by every server, also those a config reload adds. */
+    readonly runtime: DownstreamRuntime = {},
   ) {
     super();
     this.connectTimeout = config.gateway.connectTimeout;
@@ -30,7 +31,7 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
   }
 
   private create(config: ServerConfig): Downstream {
-    const server = new Downstream(config, this.log.child(config.name), this.connectTimeout, this.auth, this.runtime);
+    const server = new Downstream(config, this.log.child(config.name), this.connectTimeout, this.runtime);
     server.on('changed', () => this.emit('changed'));
     return server;
   }

@@ -1,4 +1,19 @@
-/** Where one downstream server stands, as `gateway list` and the upstream see it. */
+/**
+ * Where one downstream server stands, as `gateway list` and the upstream see it, and what
+ * moves it (src/downstream/downstream.ts):
+ *
+ *   connecting ──ok──────────────────────────────▶ ready
+ *   connecting ──401/403──▶ needs-auth (login under way) ──login ok──▶ ready
+ *   connecting ──a login cannot start (headless, tab limit)──▶ needs-auth (none under way)
+ *   needs-auth (none under way) ──a call needs the server──▶ connecting
+ *   connecting ──any other failure, never ready before──▶ failed
+ *   failed ──authorization server unreachable──▶ (30 s … 5 min) ──▶ connecting
+ *   ready ──process exit, connection lost──▶ reconnecting ──(1 s … 60 s)──▶ ready | reconnecting
+ *   ready ──401 no refresh cures──▶ connecting (logs in again)
+ *   ready ──403 insufficient_scope──▶ needs-auth (login for more scopes) ──▶ connecting
+ *   ready ──authorization server down for good──▶ failed (retried slowly)
+ *   any ──close()──▶ (closed; nothing moves again)
+ */
 export type DownstreamState =
   | { status: 'disabled' }
   | { status: 'connecting' }

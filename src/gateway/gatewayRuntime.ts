@@ -51,6 +51,6 @@ export function createRuntime(
   for (const warning of config.warnings) log.warn(warning);
   const store = createTokenStore(config, options, log);
   const auth: AuthSettings = { store, noBrowser: options.noBrowser, headless: options.headless, callbackTimeoutMs: config.gateway.callbackTimeout };
-  const runtime: DownstreamRuntime = { cache: createCatalogCache(config) };
-  return { log, downstreams: new DownstreamSet(config, log, auth, runtime), authSettings: auth, runtime };
+  const runtime: DownstreamRuntime = { auth, cache: createCatalogCache(config) };
+  return { log, downstreams: new DownstreamSet(config, log, runtime), authSettings: auth, runtime };
 }

@@ -19,11 +19,9 @@ import {
   type LoggingLevel,
   type Notification,
 } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
-import type { Downstream } from '../downstream/downstream.js';
+import type { Downstream, DownstreamHooks } from '../downstream/downstream.js';
 import type { DownstreamSet } from '../downstream/downstreamSet.js';
 import { errorMessage, type Logger } from '../log/logger.js';
-import { VERSION } from '../version.js';
 import { CallRelay } from './callRelay.js';
 import { forwardClientRequests } from './clientRequests.js';
 import { forwardOptions } from './forwardOptions.js';
@@ -32,15 +30,12 @@ import { PromptCatalog, ToolCatalog } from './toolCatalog.js';
 import { META_TOOLS, MetaTools, serverStatus } from './meta/metaTools.js';
 import { awaitServer } from './awaitServer.js';
 import type { StartupGate } from './startupGate.js';
+import { ListNotices, type ListKind } from './listNotices.js';
+import { ClientSettings } from './clientSettings.js';
+import { CAPABILITIES, ForwardedCallToolRequestSchema, RpcError, SERVER_INFO, STATUS_TOOL, STATUS_TOOL_NAME } from './upstreamProtocol.js';
 
-/** Aggregate mode's one tool of its own: who is ready, who needs a login (with the URL), who failed and why. */
-export const STATUS_TOOL_NAME = 'gateway__status';
-const STATUS_TOOL = {
-  name: STATUS_TOOL_NAME,
-  description: "The gateway's servers: which are ready, which need the user to log in (with the login URL) and which failed and why, with what to do about each.",
-  inputSchema: { type: 'object' as const, properties: {} },
-  annotations: { readOnlyHint: true },
-};
+export { SERVER_INFO, STATUS_TOOL_NAME } from './upstreamProtocol.js';
+
 import { AccessRules } from './rules/accessRules.js';
 
 export interface UpstreamOptions {
@@ -57,40 +52,7 @@ export interface UpstreamOptions {
   instructions?: string;
 }
 
-export const SERVER_INFO = { name: 'mcp-oauth-gateway', version: VERSION };
 
-/**
- * Everything the gateway can relay, advertised at once: `initialize` is answered before any
- * server is connected (servers join later), and a client reads capabilities only there. The
- * lists hold the union of what the ready servers offer; what none offers is an empty list.
- */
-const CAPABILITIES = {
-  tools: { listChanged: true },
-  resources: { subscribe: true, listChanged: true },
-  prompts: { listChanged: true },
-  completions: {},
-  logging: {},
-};
-
-/**
- * The tools/call request as the gateway reads it: only the method is checked by schema;
- * `params` are forwarded untouched (the downstream validates its own arguments), so a
- * large argument object is not walked and copied on the way through.
- */
-const ForwardedCallToolRequestSchema = z.object({ method: z.literal('tools/call'), params: z.any() });
-
-/** An error sent back as JSON-RPC with exactly this code and message (no "MCP error" prefix added). */
-class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-type ListKind = 'tools' | 'resources' | 'prompts';
 
 /**
  * The one MCP server the client talks to: every ready downstream's tools, prompts and
@@ -102,18 +64,12 @@ export class UpstreamServer {
   private readonly tools: ToolCatalog;
   private readonly prompts: PromptCatalog;
   private readonly resources: ResourceCatalog;
-  /** Each list as the client last saw it (listed, or told it changed); unset until it lists. */
-  private readonly shown: Partial<Record<ListKind, string>> = {};
-  private readonly pendingNotices = new Set<ListKind>();
-  private notifyTimer?: NodeJS.Timeout;
+  private readonly notices: ListNotices;
   private initialized = false;
   private relay?: CallRelay;
   private onInitialized?: () => void;
   /** The client's logging/setLevel, applied to every server as it (re)connects. */
-  private logLevel?: LoggingLevel;
-  /** Subscriptions by the URI the client knows, restored when their server reconnects. */
-  private readonly subscriptions = new Map<string, { server: Downstream; uri: string }>();
-  private readonly hooked = new WeakSet<Downstream>();
+  private readonly settings: ClientSettings;
   private readonly meta?: MetaTools;
   private readonly rules: () => AccessRules;
 
@@ -122,6 +78,7 @@ export class UpstreamServer {
     private readonly log: Logger,
     private readonly options: UpstreamOptions = {},
   ) {
+    this.settings = new ClientSettings(log);
     const allowAll = AccessRules.allowAll();
     this.rules = options.rules ?? (() => allowAll);
     this.tools = new ToolCatalog(downstreams.servers, (server, tool) => this.rules().allowsTool(options.agent, server, tool));
@@ -131,24 +88,26 @@ export class UpstreamServer {
     this.prompts = new PromptCatalog(downstreams.servers, visible);
     this.resources = new ResourceCatalog(downstreams.servers, visible);
     this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES, ...(options.instructions ? { instructions: options.instructions } : {}) });
+    const server = this.server;
+    const notify = { tools: () => server.sendToolListChanged(), resources: () => server.sendResourceListChanged(), prompts: () => server.sendPromptListChanged() };
+    // In meta mode the tool list is fixed; what changes is what its tools find.
+    this.notices = new ListNotices({ tools: this.tools, resources: this.resources, prompts: this.prompts }, (kind) => notify[kind](), log, new Set(this.meta ? ['tools'] : []));
     this.server.oninitialized = () => {
       this.initialized = true;
       this.onInitialized?.();
-      if (this.pendingNotices.size) this.scheduleNotices();
+      this.notices.initialized();
     };
     this.registerHandlers();
     downstreams.on('changed', () => this.onDownstreamsChanged());
-    downstreams.on('added', (server) => this.hook(server));
     downstreams.on('removed', (server) => this.relay?.serverGone(server, 'the server was removed from the config'));
-    for (const server of downstreams.servers) this.hook(server);
+    downstreams.runtime.hooks = this.hooks();
     this.onDownstreamsChanged();
   }
 
   /** A list as it is now, once the first lists may be answered; the client has then seen it. */
   private async answerList<T>(kind: ListKind, build: () => T): Promise<T> {
     await this.options.startup?.ready();
-    const catalog = { tools: this.tools, resources: this.resources, prompts: this.prompts }[kind];
-    this.shown[kind] = catalog.signature();
+    this.notices.listed(kind);
     return build();
   }
 
@@ -196,12 +155,12 @@ export class UpstreamServer {
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
       const route = this.routeResource(request.params.uri);
       await this.forward(route.server, { method: 'resources/subscribe', params: { ...request.params, uri: route.uri } }, extra);
-      this.subscriptions.set(request.params.uri, route);
+      this.settings.subscribed(request.params.uri, route);
       return {};
     });
     server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
       const route = this.routeResource(request.params.uri);
-      this.subscriptions.delete(request.params.uri);
+      this.settings.unsubscribed(request.params.uri);
       await this.forward(route.server, { method: 'resources/unsubscribe', params: { ...request.params, uri: route.uri } }, extra);
       return {};
     });
@@ -219,8 +178,7 @@ export class UpstreamServer {
     });
 
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
-      this.logLevel = request.params.level;
-      await Promise.all(this.downstreams.servers.map((downstream) => this.applyLogLevel(downstream)));
+      await this.settings.setLogLevel(request.params.level, this.downstreams.servers);
       return {};
     });
     server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
@@ -230,39 +188,16 @@ export class UpstreamServer {
     });
   }
 
-  /** Wires one downstream to the client side: its requests, notifications and reconnects. */
-  private hook(downstream: Downstream): void {
-    if (this.hooked.has(downstream)) return;
-    this.hooked.add(downstream);
-    downstream.clientSetup = (client, declared) =>
-      forwardClientRequests(client, declared, this.server, downstream.name, this.log, () => this.rules().allowsWholeServer(this.options.agent, downstream.name));
-    downstream.onNotification = (notification) => this.fromServerNotification(downstream, notification);
-    downstream.onReady = () => void this.restore(downstream);
-    if (this.relay) this.attachRelay(downstream, this.relay);
-  }
-
-  private attachRelay(downstream: Downstream, relay: CallRelay): void {
-    downstream.interceptor = (message) => relay.fromServer(downstream, message);
-    downstream.rawLineInterceptor = (line) => relay.fromServerRawLine(downstream, line);
-  }
-
-  /** After a (re)connect: the client's log level and its subscriptions on that server. */
-  private async restore(downstream: Downstream): Promise<void> {
-    await this.applyLogLevel(downstream);
-    for (const route of this.subscriptions.values()) {
-      if (route.server.name !== downstream.name) continue;
-      route.server = downstream; // A server restarted by a config edit is a new object.
-      await downstream.request({ method: 'resources/subscribe', params: { uri: route.uri } }).catch((error: unknown) =>
-        this.log.warn(`${downstream.name}: could not restore the subscription to ${route.uri}: ${errorMessage(error)}`),
-      );
-    }
-  }
-
-  private async applyLogLevel(downstream: Downstream): Promise<void> {
-    if (!this.logLevel || downstream.state.status !== 'ready' || !downstream.capabilities?.logging) return;
-    await downstream.request({ method: 'logging/setLevel', params: { level: this.logLevel } }).catch((error: unknown) =>
-      this.log.debug(`${downstream.name}: logging/setLevel failed: ${errorMessage(error)}`),
-    );
+  /** How every downstream is wired to the client side: its requests, notifications, reconnects and relayed answers. */
+  private hooks(): DownstreamHooks {
+    return {
+      clientSetup: (downstream, client, declared) =>
+        forwardClientRequests(client, declared, this.server, downstream.name, this.log, () => this.rules().allowsWholeServer(this.options.agent, downstream.name)),
+      onNotification: (downstream, notification) => this.fromServerNotification(downstream, notification),
+      onReady: (downstream) => void this.settings.restore(downstream),
+      intercept: (downstream, message) => this.relay?.fromServer(downstream, message) ?? false,
+      interceptRawLine: (downstream, line) => this.relay?.fromServerRawLine(downstream, line) ?? false,
+    };
   }
 
   private fromServerNotification(downstream: Downstream, notification: Notification): void {
@@ -336,7 +271,6 @@ export class UpstreamServer {
     transport.onmessage = (message, extra) => {
       if (!relay.fromClient(message)) protocolOnMessage?.(message, extra);
     };
-    for (const server of this.downstreams.servers) this.attachRelay(server, relay);
   }
 
   /**
@@ -379,45 +313,18 @@ export class UpstreamServer {
   /** The access rules changed: lists are rebuilt against them, and the client told. */
   rulesChanged(): void {
     this.meta?.invalidate();
-    for (const [uri, route] of this.subscriptions) {
-      if (!this.rules().allowsWholeServer(this.options.agent, route.server.name)) this.subscriptions.delete(uri);
-    }
+    this.settings.forgetUnless((server) => this.rules().allowsWholeServer(this.options.agent, server));
     this.onDownstreamsChanged();
   }
 
   private onDownstreamsChanged(): void {
     for (const server of this.downstreams.servers) if (server.state.status !== 'ready') this.relay?.serverGone(server);
     this.meta?.invalidate();
-    const catalogs = { tools: this.tools, resources: this.resources, prompts: this.prompts };
-    for (const kind of Object.keys(catalogs) as ListKind[]) {
-      catalogs[kind].rebuild();
-      // Only a list the client has seen can change for it. In meta mode the tool list is fixed.
-      const shown = this.shown[kind];
-      if (shown === undefined || shown === catalogs[kind].signature() || (kind === 'tools' && this.meta)) continue;
-      this.pendingNotices.add(kind);
-    }
-    if (this.pendingNotices.size && this.initialized) this.scheduleNotices();
-  }
-
-  /** Coalesced: many servers changing together produce one notification per list. */
-  private scheduleNotices(): void {
-    if (this.notifyTimer) return;
-    this.notifyTimer = setTimeout(() => {
-      this.notifyTimer = undefined;
-      const kinds = [...this.pendingNotices];
-      this.pendingNotices.clear();
-      const catalogs = { tools: this.tools, resources: this.resources, prompts: this.prompts };
-      for (const kind of kinds) {
-        this.shown[kind] = catalogs[kind].signature();
-        const send =
-          kind === 'tools' ? this.server.sendToolListChanged() : kind === 'resources' ? this.server.sendResourceListChanged() : this.server.sendPromptListChanged();
-        send.catch((error: unknown) => this.log.debug(`${kind} list_changed not sent: ${errorMessage(error)}`));
-      }
-    }, 20);
+    this.notices.rebuild();
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.notifyTimer);
+    this.notices.close();
     await this.server.close();
   }
 }

@@ -1,0 +1,89 @@
+import type { ServerConfig } from '../config/types.js';
+import { errorMessage } from '../log/logger.js';
+import { redact } from '../log/redact.js';
+
+/**
+ * How a failure is read: which errors are the login's own (reported as they are, never taken
+ * for a server that went away), which may pass if tried again later, and the words for each.
+ * Pure functions: the HTTP status and the stderr line are handed in.
+ */
+
+/** Failures that a later attempt may not meet: the server is retried slowly in the background. */
+const RETRYABLE_AUTH_ERRORS = new Set(['TransientAuthError', 'LockTimeoutError']);
+/** Failures of the login itself. */
+const AUTH_ERRORS = new Set([...RETRYABLE_AUTH_ERRORS, 'OAuthFlowError', 'UnsafeAuthorizationServerError', 'LoginRequiredError', 'TokenStoreUnavailableError']);
+/** Failures worded as "login failed: …". */
+const LOGIN_FAILURES = new Set([...RETRYABLE_AUTH_ERRORS, 'OAuthFlowError', 'UnsafeAuthorizationServerError', 'LoginRequiredError', 'CallbackPortInUseError']);
+
+const nameOf = (error: unknown) => (error as Error | undefined)?.name ?? '';
+
+export const isRetryableAuthError = (error: unknown) => RETRYABLE_AUTH_ERRORS.has(nameOf(error));
+export const isAuthError = (error: unknown) => AUTH_ERRORS.has(nameOf(error));
+/** No login can start by itself now (headless, or the browser-tab limit). */
+export const isLoginRequired = (error: unknown) => nameOf(error) === 'LoginRequiredError';
+/** The authorization server failed or refused for good (the tokens cannot be renewed now). */
+export const isAuthServerFailure = (error: unknown) => isRetryableAuthError(error) || ['OAuthFlowError', 'UnsafeAuthorizationServerError'].includes(nameOf(error));
+
+/** Why a connection attempt failed, in words that say what to check. */
+export function explainFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, stderrLine: string | undefined): string {
+  const message = errorMessage(error);
+  if (config.kind === 'stdio') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `command not found: ${config.command} (check "command" and PATH)`;
+    if (code === 'EACCES') return `command not executable: ${config.command}`;
+    if (/Connection closed/i.test(message)) return `process exited during start${stderrLine ? ` (last stderr: ${stderrLine})` : ''}`;
+    return stderrLine ? `${message} (last stderr: ${stderrLine})` : message;
+  }
+  if (httpStatus === 401) return 'the server requires an OAuth login (HTTP 401) and none succeeded';
+  if (LOGIN_FAILURES.has(nameOf(error))) return `login failed: ${redact(message)}`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED') return `cannot reach ${config.url}: connection refused (is the server running?)`;
+  if (cause?.code === 'ENOTFOUND') return `cannot reach ${config.url}: host not found`;
+  if (cause?.message && /fetch failed/.test(message)) return `cannot reach ${config.url}: ${cause.message}`;
+  return message;
+}
+
+/** Why a ready server's connection closed. */
+export function explainClose(config: ServerConfig, stderrLine: string | undefined): string {
+  return config.kind === 'stdio' ? `process exited${stderrLine ? ` (last stderr: ${stderrLine})` : ''}` : 'connection closed by the server';
+}
+
+/** The failure of a request that never got an HTTP answer (refused, reset, unreachable), itself or as the cause of another error. */
+export function networkError(error: unknown): TypeError | undefined {
+  const isNetwork = (candidate: unknown): candidate is TypeError =>
+    candidate instanceof TypeError && /fetch failed/.test(candidate.message) && Boolean((candidate as { cause?: { code?: string } }).cause?.code);
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return isNetwork(error) ? error : isNetwork(cause) ? cause : undefined;
+}
+
+/** What a failed request means for the connection, and the words for the request's caller. */
+export type RequestFailure =
+  | { act: 'log-in-again'; message: string }
+  | { act: 'step-up'; message: string }
+  | { act: 'auth-unavailable'; retry: boolean; message: string }
+  | { act: 'reconnect'; reason: string; message: string }
+  | { act: 'none' };
+
+/**
+ * Reads a failed request (a relayed call, or one through the SDK client): a 401 needs a new
+ * login; a 403 asking for more scopes a login for them (when `takeStepUp` allows one more); an
+ * authorization server that cannot be reached or refuses leaves the server failed (retried
+ * slowly, or not); an HTTP server that gave no answer went away. Anything else is the
+ * request's own failure.
+ */
+export function readRequestFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, takeStepUp: () => boolean): RequestFailure {
+  if (httpStatus === 401) return { act: 'log-in-again', message: 'the server asked for a new login; logging in again (retry the call once it is ready)' };
+  if (httpStatus === 403 && takeStepUp()) {
+    return { act: 'step-up', message: 'the server needs more permissions for this; logging in again to grant them (retry the call once it is ready)' };
+  }
+  if (isAuthServerFailure(error)) {
+    const retry = isRetryableAuthError(error);
+    return { act: 'auth-unavailable', retry, message: `${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}` };
+  }
+  const network = networkError(error);
+  if (config.kind === 'http' && network) {
+    const reason = explainFailure(config, network, undefined, undefined);
+    return { act: 'reconnect', reason, message: `${reason}; reconnecting` };
+  }
+  return { act: 'none' };
+}
