@@ -4,7 +4,8 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { OAuthServerConfig } from '../config/types.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { UnsafeAuthorizationServerError } from './oauthErrors.js';
-import { privateKeyJwtAuthentication } from './machineGrant.js';
+import { privateKeyJwtSigner, type ClientAssertionSigner } from './privateKeyJwt.js';
+import { omitsResource } from './resourcePolicy.js';
 import { storedTokensFrom, type StoredClient, type StoredTokens, type TokenStore } from './tokenStore.js';
 
 export const CLIENT_NAME = 'mcp-oauth-gateway';
@@ -27,8 +28,10 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   private verifier?: string;
   private discovery?: OAuthDiscoveryState;
   readonly validateResourceURL?: OAuthClientProvider['validateResourceURL'];
-  /** `private_key_jwt` when the config has a private key: the code exchange and every refresh sign a client assertion. */
-  readonly addClientAuthentication?: OAuthClientProvider['addClientAuthentication'];
+  /** `private_key_jwt` when the config has a private key: every token request signs a client assertion. */
+  readonly signer?: ClientAssertionSigner;
+  /** The SDK signs the code exchange with it (else the SDK chooses the client authentication). */
+  readonly addClientAuthentication?: ClientAssertionSigner;
   /** A client ID metadata document (MCP 2025-11-25), used as client_id where the authorization server supports it. */
   readonly clientMetadataUrl?: string;
 
@@ -39,8 +42,9 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     private readonly onTokensSaved: (tokens: StoredTokens) => Promise<void>,
   ) {
     // `resource: false` in the config: omit the RFC 8707 parameter (Entra ID rejects it).
-    if (config.resource === false) this.validateResourceURL = async () => undefined;
-    this.addClientAuthentication = privateKeyJwtAuthentication(config);
+    if (omitsResource(config)) this.validateResourceURL = async () => undefined;
+    this.signer = privateKeyJwtSigner(config);
+    this.addClientAuthentication = this.signer;
     this.clientMetadataUrl = config.clientMetadataUrl;
   }
 
@@ -54,7 +58,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
       redirect_uris: this.redirectUri ? [this.redirectUri] : [],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: this.addClientAuthentication ? 'private_key_jwt' : this.config.clientSecret ? 'client_secret_post' : 'none',
+      token_endpoint_auth_method: this.signer ? 'private_key_jwt' : this.config.clientSecret ? 'client_secret_post' : 'none',
       scope: this.fallbackScope(),
     };
   }
