@@ -1,0 +1,153 @@
+// The pure steps of a server's OAuth, on their own and with an injected clock: the browser
+// launch limit, the scope and resource policies, the discovery fallbacks, token timing, and
+// step-up bookkeeping. The end-to-end behaviour is in oauth-flow and oauth-breadth.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { judgeLaunch, launchRefusalMessage, LaunchLog, BROWSER_LAUNCH_INTERVAL_MS } from '../dist/oauth/browserLaunches.js';
+import { loginScope } from '../dist/oauth/scopePolicy.js';
+import { resourceIndicator } from '../dist/oauth/resourcePolicy.js';
+import { withDiscoveryFallbacks } from '../dist/oauth/discovery.js';
+import { expiresSoon, expired } from '../dist/oauth/tokenTiming.js';
+import { ServerChallenges, MAX_STEP_UPS } from '../dist/oauth/serverChallenges.js';
+import { LoginRequiredError } from '../dist/oauth/oauthErrors.js';
+import { TokenStore } from '../dist/oauth/tokenStore.js';
+import { Logger } from '../dist/log/logger.js';
+import { tempDir } from './helpers/gatewayProcess.js';
+
+const T0 = 1_700_000_000_000;
+const s = (seconds) => T0 + seconds * 1000;
+const quiet = new Logger({ level: 'error' });
+
+test('no automatic browser tab for a minute after a failed login, and one again after that minute', () => {
+  const record = { launches: [T0], completed: false, failed_at: T0 };
+  assert.deepEqual(judgeLaunch(record, s(20)), { because: 'failed', agoS: 20, retryInS: 40 });
+  assert.deepEqual(judgeLaunch(record, s(59.5)), { because: 'failed', agoS: 60, retryInS: 1 });
+  assert.equal(judgeLaunch(record, T0 + BROWSER_LAUNCH_INTERVAL_MS), undefined);
+});
+
+test('no automatic browser tab while a login started less than a minute ago has not completed (a timeout, a crashed process)', () => {
+  const record = { launches: [T0], completed: false };
+  assert.deepEqual(judgeLaunch(record, s(10)), { because: 'unfinished', agoS: 10, retryInS: 50 });
+  assert.equal(judgeLaunch(record, s(61)), undefined);
+});
+
+test('at most two automatic browser tabs a minute, even when each login completes', () => {
+  assert.equal(judgeLaunch({ launches: [], completed: true }, T0), undefined, 'nothing launched yet');
+  assert.equal(judgeLaunch({ launches: [T0], completed: true }, s(5)), undefined, 'one completed login: a second tab may open');
+  const twice = { launches: [T0, s(20)], completed: true };
+  assert.deepEqual(judgeLaunch(twice, s(30)), { because: 'two-logins', retryInS: 30 });
+  assert.equal(judgeLaunch(twice, s(60)), undefined, 'the first launch is more than a minute old');
+});
+
+test('a refused launch says why and what to do, naming the server', () => {
+  assert.equal(
+    launchRefusalMessage({ because: 'failed', agoS: 20, retryInS: 40 }, 'docs'),
+    'a login for docs failed 20 s ago; not opening another browser tab automatically (restart the gateway in 40 s, or run `gateway auth login docs`)',
+  );
+  assert.match(launchRefusalMessage({ because: 'two-logins', retryInS: 30 }, 'docs'), /^docs needed two logins within a minute; .*restart the gateway in 30 s to try again/);
+  assert.match(launchRefusalMessage({ because: 'unfinished', agoS: 10, retryInS: 50 }, 'docs'), /was started 10 s ago and did not complete; .*in 50 s/);
+});
+
+test('the launch record lives in the token store, so every gateway process sharing it keeps the limit; a corrupt record limits nothing', async () => {
+  const store = new TokenStore(tempDir('gw-launches-'));
+  const url = 'https://mcp.example.com/mcp';
+  const launches = new LaunchLog(store, url);
+  await launches.launched(quiet, T0);
+  await assert.rejects(new LaunchLog(store, url).check('docs', s(10)), (error) => error instanceof LoginRequiredError && /started 10 s ago/.test(error.message));
+  await launches.failed(quiet, s(30));
+  await assert.rejects(launches.check('docs', s(40)), /failed 10 s ago/);
+  await launches.completed(quiet);
+  await launches.check('docs', s(40));
+  await store.writeMeta(url, 'browser', 'not json');
+  assert.deepEqual(await launches.read(), { launches: [], completed: true });
+});
+
+const discovery = ({ resourceScopes, serverScopes, resource } = {}) => ({
+  resourceMetadata: resourceScopes === undefined && resource === undefined ? undefined : { resource: resource ?? 'https://mcp.example.com/mcp', scopes_supported: resourceScopes },
+  authorizationServerMetadata: { scopes_supported: serverScopes },
+});
+const scopeFor = (sources) => loginScope({ machine: false, ...sources });
+
+test('offline_access is asked for only when the authorization server lists it, and never with client credentials', () => {
+  assert.equal(scopeFor({ challenged: 'read' }), 'read');
+  assert.equal(scopeFor({ challenged: 'read', serverScopes: ['read', 'offline_access'] }), 'read offline_access');
+  assert.equal(scopeFor({ challenged: 'read offline_access', serverScopes: ['offline_access'] }), 'read offline_access', 'not twice');
+  assert.equal(scopeFor({ serverScopes: ['offline_access'] }), 'offline_access');
+  assert.equal(loginScope({ machine: true, challenged: 'read', serverScopes: ['offline_access'] }), 'read');
+});
+
+test("a step-up asks for the scopes held plus every scope the 403s named (held ∪ challenged), each once", () => {
+  assert.equal(scopeFor({ challenged: 'read', held: 'read profile', stepUp: 'admin' }), 'read profile admin');
+  assert.equal(scopeFor({ resourceScopes: ['read'], held: 'read', stepUp: 'admin write' }), 'read admin write');
+  assert.equal(scopeFor({ stepUp: 'admin' }), 'admin', 'nothing held yet');
+});
+
+test('the 401 scope wins; else the resource metadata scopes_supported, where an empty list means no scope; else the config', () => {
+  assert.equal(scopeFor({ challenged: 'a', resourceScopes: ['b'], configured: ['c'] }), 'a');
+  assert.equal(scopeFor({ resourceScopes: ['b', 'c'], configured: ['d'] }), 'b c');
+  assert.equal(scopeFor({ resourceScopes: [], configured: ['d'] }), undefined);
+  assert.equal(scopeFor({ configured: ['d', 'e'] }), 'd e');
+});
+
+test('no scope parameter at all when nothing names a scope', () => {
+  assert.equal(scopeFor({}), undefined);
+  assert.equal(scopeFor({ challenged: '', configured: [] }), undefined);
+});
+
+test('resource: false sends no resource indicator; otherwise exactly what the resource metadata names, without a slash added', () => {
+  const found = discovery({ resource: 'https://mcp.example.com' });
+  assert.equal(resourceIndicator(found, {}), 'https://mcp.example.com');
+  assert.equal(resourceIndicator(found, undefined), 'https://mcp.example.com');
+  assert.equal(resourceIndicator(found, { resource: false }), undefined);
+  assert.equal(resourceIndicator(discovery(), {}), undefined, 'no resource metadata: no indicator');
+});
+
+test('a 2025-03-26 server: without resource metadata its origin is the authorization server; without any metadata, the default endpoints there; each fallback said', () => {
+  const modern = { authorizationServerUrl: 'https://as.example.com/', resourceMetadata: { resource: 'https://mcp.example.com/mcp' }, authorizationServerMetadata: { issuer: 'https://as.example.com/' } };
+  assert.deepEqual(withDiscoveryFallbacks(modern, 'https://mcp.example.com/mcp'), { state: modern, notes: [] });
+
+  const originOnly = { authorizationServerUrl: 'https://mcp.example.com/', authorizationServerMetadata: { issuer: 'https://mcp.example.com/' } };
+  const { state: kept, notes: one } = withDiscoveryFallbacks(originOnly, 'https://mcp.example.com/mcp');
+  assert.equal(kept, originOnly);
+  assert.equal(one.length, 1);
+  assert.match(one[0], /^no protected resource metadata \(RFC 9728\): using the MCP server's origin https:\/\/mcp.example.com\/ as its authorization server/);
+
+  const { state, notes } = withDiscoveryFallbacks({ authorizationServerUrl: 'https://mcp.example.com/' }, 'https://mcp.example.com/deep/mcp');
+  assert.equal(notes.length, 2);
+  assert.match(notes[1], /default endpoints \/authorize, \/token and \/register/);
+  assert.equal(state.authorizationServerUrl, 'https://mcp.example.com/');
+  assert.equal(state.authorizationServerMetadata.token_endpoint, 'https://mcp.example.com/token');
+  assert.deepEqual(state.authorizationServerMetadata.code_challenge_methods_supported, ['S256']);
+});
+
+test('a token is refreshed a minute before it expires, or at three quarters of a short lifetime; one without expiry never', () => {
+  const hour = { access_token: 'a', token_type: 'Bearer', obtained_at: T0, expires_at: s(3600) };
+  assert.equal(expiresSoon(hour, s(3539)), false);
+  assert.equal(expiresSoon(hour, s(3540)), true);
+  const short = { ...hour, expires_at: s(20) };
+  assert.equal(expiresSoon(short, s(14)), false);
+  assert.equal(expiresSoon(short, s(15)), true);
+  assert.equal(expired(short, s(19)), false);
+  assert.equal(expired(short, s(20)), true);
+  const endless = { access_token: 'a', token_type: 'Bearer', obtained_at: T0 };
+  assert.equal(expiresSoon(endless, s(1e6)), false);
+  assert.equal(expired(endless, s(1e6)), false);
+});
+
+test(`403 insufficient_scope makes the next login a step-up, at most ${MAX_STEP_UPS} times; other 403s and 401s do not`, () => {
+  const challenges = new ServerChallenges();
+  challenges.forbidden('Bearer error="invalid_token"', quiet);
+  assert.equal(challenges.takeStepUp(), false);
+  challenges.forbidden('Bearer error="insufficient_scope", scope="admin"', quiet);
+  assert.equal(challenges.takeStepUp(), true);
+  assert.equal(challenges.takeStepUp(), false, 'taken once');
+  challenges.forbidden('Bearer error="insufficient_scope", scope="write admin"', quiet);
+  assert.equal(challenges.stepUpScope, 'admin write');
+  assert.equal(challenges.takeStepUp(), true);
+  challenges.forbidden('Bearer error="insufficient_scope", scope="more"', quiet);
+  assert.equal(challenges.takeStepUp(), false, 'no third step-up');
+  challenges.unauthorized('Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", scope="read"');
+  assert.deepEqual([challenges.resourceMetadata, challenges.scope], ['https://mcp.example.com/.well-known/oauth-protected-resource', 'read']);
+  challenges.unauthorized('Basic realm="x"');
+  assert.equal(challenges.scope, 'read', 'a non-Bearer 401 changes nothing');
+});
