@@ -1,6 +1,6 @@
 // The pure steps of a server's OAuth, on their own and with an injected clock: the browser
-// launch limit, the scope and resource policies, the discovery fallbacks, token timing, and
-// step-up bookkeeping. The end-to-end behaviour is in oauth-flow and oauth-breadth.
+// launch limit, the scope and resource policies, the discovery fallbacks, token timing,
+// step-up bookkeeping, and the one choice of client authentication. The end-to-end behaviour is in oauth-flow and oauth-breadth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeLaunch, launchRefusalMessage, LaunchLog, BROWSER_LAUNCH_INTERVAL_MS } from '../dist/oauth/browserLaunches.js';
@@ -11,7 +11,9 @@ import { expiresSoon, expired } from '../dist/oauth/tokenTiming.js';
 import { ServerChallenges, MAX_STEP_UPS } from '../dist/oauth/serverChallenges.js';
 import { LoginRequiredError } from '../dist/oauth/oauthErrors.js';
 import { TokenStore } from '../dist/oauth/tokenStore.js';
+import { chooseClientAuthMethod, applyClientAuthentication, basicCredentials } from '../dist/oauth/clientAuthentication.js';
 import { Logger } from '../dist/log/logger.js';
+import { selectClientAuthMethod } from '@modelcontextprotocol/sdk/client/auth.js';
 import { tempDir } from './helpers/gatewayProcess.js';
 
 const T0 = 1_700_000_000_000;
@@ -150,4 +152,72 @@ test(`403 insufficient_scope makes the next login a step-up, at most ${MAX_STEP_
   assert.deepEqual([challenges.resourceMetadata, challenges.scope], ['https://mcp.example.com/.well-known/oauth-protected-resource', 'read']);
   challenges.unauthorized('Basic realm="x"');
   assert.equal(challenges.scope, 'read', 'a non-Bearer 401 changes nothing');
+});
+
+const confidential = { client_id: 'app', client_secret: 'shh' };
+const publicClient = { client_id: 'app' };
+
+test('client authentication: a configured private key always signs (private_key_jwt), whatever the server lists or the client holds', () => {
+  assert.equal(chooseClientAuthMethod(confidential, ['client_secret_basic'], true), 'private_key_jwt');
+  assert.equal(chooseClientAuthMethod(publicClient, undefined, true), 'private_key_jwt');
+});
+
+test('client authentication: the method the registration named, when the server lists it (or lists nothing) and the client can use it', () => {
+  const registeredPost = { ...confidential, token_endpoint_auth_method: 'client_secret_post' };
+  assert.equal(chooseClientAuthMethod(registeredPost, ['client_secret_basic', 'client_secret_post']), 'client_secret_post');
+  assert.equal(chooseClientAuthMethod(registeredPost, undefined), 'client_secret_post');
+  assert.equal(chooseClientAuthMethod(registeredPost, ['client_secret_basic']), 'client_secret_basic', 'not listed: the usual order');
+  assert.equal(chooseClientAuthMethod({ ...publicClient, token_endpoint_auth_method: 'client_secret_basic' }, []), 'none', 'Basic without a secret is no choice');
+  assert.equal(chooseClientAuthMethod({ ...confidential, token_endpoint_auth_method: 'none' }, ['none', 'client_secret_basic']), 'none');
+});
+
+test('client authentication: nothing listed means Basic for a client with a secret (RFC 8414 default, RFC 6749 §2.3.1), none for a public client', () => {
+  assert.equal(chooseClientAuthMethod(confidential, undefined), 'client_secret_basic');
+  assert.equal(chooseClientAuthMethod(confidential, []), 'client_secret_basic');
+  assert.equal(chooseClientAuthMethod(publicClient, []), 'none');
+});
+
+test('client authentication: Basic before post where both are listed; post where only it is; none for a public client where listed', () => {
+  assert.equal(chooseClientAuthMethod(confidential, ['client_secret_post', 'client_secret_basic']), 'client_secret_basic');
+  assert.equal(chooseClientAuthMethod(confidential, ['client_secret_post', 'none']), 'client_secret_post');
+  assert.equal(chooseClientAuthMethod(publicClient, ['client_secret_post', 'none']), 'none');
+});
+
+test('client authentication: with nothing that fits listed, what the client has (post for a secret, else none)', () => {
+  assert.equal(chooseClientAuthMethod(confidential, ['private_key_jwt']), 'client_secret_post');
+  assert.equal(chooseClientAuthMethod(publicClient, ['client_secret_basic']), 'none');
+});
+
+test("client authentication: the same choice as the SDK's own for its token requests, for every list and client", () => {
+  const lists = [[], ['client_secret_basic'], ['client_secret_post'], ['none'], ['client_secret_post', 'none'], ['client_secret_basic', 'client_secret_post'], ['private_key_jwt']];
+  const clients = [confidential, publicClient, ...['client_secret_basic', 'client_secret_post', 'none'].map((method) => ({ ...confidential, token_endpoint_auth_method: method })), { ...publicClient, token_endpoint_auth_method: 'none' }];
+  for (const list of lists) for (const client of clients) assert.equal(chooseClientAuthMethod(client, list), selectClientAuthMethod(client, list), JSON.stringify({ client, list }));
+});
+
+test('client authentication applied: Basic in the header (each part form-encoded, RFC 6749 §2.3.1), post and none in the body, a signed assertion by the signer', async () => {
+  const request = () => ({ headers: new Headers(), body: new URLSearchParams({ grant_type: 'refresh_token' }), url: 'https://as.example.com/token' });
+  const odd = { client_id: 'app:1', client_secret: 'p%ss w:rd' };
+  const basic = request();
+  await applyClientAuthentication('client_secret_basic', odd, basic);
+  assert.equal(basic.headers.get('authorization'), `Basic ${Buffer.from('app%3A1:p%25ss%20w%3Ard').toString('base64')}`);
+  assert.equal(basic.headers.get('authorization'), basicCredentials('app:1', 'p%ss w:rd'));
+  assert.equal(basic.body.toString(), 'grant_type=refresh_token', 'no credentials in the body');
+
+  const post = request();
+  await applyClientAuthentication('client_secret_post', confidential, post);
+  assert.deepEqual([post.headers.has('authorization'), post.body.get('client_id'), post.body.get('client_secret')], [false, 'app', 'shh']);
+
+  const none = request();
+  await applyClientAuthentication('none', publicClient, none);
+  assert.deepEqual([none.body.get('client_id'), none.body.has('client_secret')], ['app', false]);
+
+  const signed = request();
+  const calls = [];
+  await applyClientAuthentication('private_key_jwt', publicClient, { ...signed, metadata: { issuer: 'https://as.example.com/' } }, async (headers, body, url, metadata) => {
+    calls.push([url, metadata.issuer]);
+    body.set('client_assertion', 'jwt');
+  });
+  assert.deepEqual(calls, [['https://as.example.com/token', 'https://as.example.com/']]);
+  assert.equal(signed.body.get('client_assertion'), 'jwt');
+  await assert.rejects(applyClientAuthentication('private_key_jwt', publicClient, request()), /private key/);
 });

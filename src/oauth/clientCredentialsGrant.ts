@@ -3,6 +3,7 @@ import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import type { AuthContext } from './authContext.js';
+import { clientAuthenticator } from './clientAuthentication.js';
 import { OAuthFlowError, TransientAuthError } from './oauthErrors.js';
 import { privateKeyJwtSigner } from './privateKeyJwt.js';
 import { sanitize } from './sanitizeError.js';
@@ -31,8 +32,8 @@ export async function clientCredentialsTokens(ctx: AuthContext, attempts: number
 }
 
 /**
- * One client credentials token request, sent by the SDK; the client authenticates with its
- * secret (Basic or post, as the server lists: the SDK chooses) or a signed JWT.
+ * One client credentials token request, sent by the SDK; the client authenticates as
+ * chooseClientAuthMethod says (its secret by Basic or post, as the server lists, or a signed JWT).
  */
 export function requestClientCredentials(
   discovery: OAuthDiscoveryState,
@@ -47,7 +48,7 @@ export function requestClientCredentials(
     clientMetadata: { redirect_uris: [], scope },
     clientInformation: () => client,
     prepareTokenRequest: (requested?: string) => new URLSearchParams({ grant_type: 'client_credentials', ...(requested ? { scope: requested } : {}) }),
-    addClientAuthentication: sign,
+    addClientAuthentication: clientAuthenticator(() => client, sign),
   };
   return fetchToken(provider as unknown as Parameters<typeof fetchToken>[0], discovery.authorizationServerUrl, {
     metadata: discovery.authorizationServerMetadata,

@@ -10,15 +10,15 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 export interface DeviceFlowOptions {
   deviceEndpoint: string;
   tokenEndpoint: string;
-  client: { client_id: string; client_secret?: string };
+  client: { client_id: string };
   scope?: string;
   resource?: string;
   fetchFn: FetchLike;
   /** Shows the user where to go and what to enter. */
   show: (text: string) => void;
   serverName: string;
-  /** Client authentication for both requests (Basic, post or a signed JWT), as the server lists. */
-  authenticate?: (headers: Headers, params: URLSearchParams, url: string) => Promise<void>;
+  /** Client authentication for both requests (see chooseClientAuthMethod). */
+  authenticate: (headers: Headers, params: URLSearchParams, url: string) => Promise<void> | void;
 }
 
 interface DeviceAuthorization {
@@ -41,8 +41,7 @@ export async function runDeviceFlow(options: DeviceFlowOptions): Promise<OAuthTo
     const body = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) body.set(key, value);
     const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-    if (options.authenticate) await options.authenticate(headers, body, url);
-    else if (client.client_secret) body.set('client_secret', client.client_secret);
+    await options.authenticate(headers, body, url);
     return { method: 'POST', headers, body };
   };
   const started = await fetchFn(options.deviceEndpoint, await form(options.deviceEndpoint, { client_id: client.client_id, scope: options.scope, resource: options.resource }));

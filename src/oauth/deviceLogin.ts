@@ -1,7 +1,7 @@
 import { registerClient, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { AuthContext } from './authContext.js';
+import { clientAuthenticator, type AuthenticatingClient } from './clientAuthentication.js';
 import { DEVICE_CODE_GRANT, runDeviceFlow } from './deviceFlow.js';
-import { basicCredentials } from './revokeToken.js';
 import { OAuthFlowError, UnsafeAuthorizationServerError } from './oauthErrors.js';
 import { storedTokensFrom, type StoredClient, type StoredTokens } from './tokenStore.js';
 import { checkEndpointUrl } from './urlRules.js';
@@ -9,7 +9,7 @@ import { checkEndpointUrl } from './urlRules.js';
 /**
  * `gateway auth login --device`: the device authorization grant, when the authorization server
  * offers it. The user enters a short code on any device; no browser or loopback listener is
- * involved here.
+ * involved here. The client authenticates as chooseClientAuthMethod says, in both requests.
  * @see [RFC 8628 §3](https://www.rfc-editor.org/rfc/rfc8628.html#section-3)
  */
 export async function deviceLoginTokens(ctx: AuthContext, show: (text: string) => void): Promise<StoredTokens> {
@@ -26,15 +26,7 @@ export async function deviceLoginTokens(ctx: AuthContext, show: (text: string) =
     fetchFn: ctx.fetchFn,
     show,
     serverName: ctx.name,
-    authenticate: async (headers, params, url) => {
-      if (ctx.provider.signer) return ctx.provider.signer(headers, params, url, discovery.authorizationServerMetadata);
-      if (!client.client_secret) return;
-      const methods = (metadata.token_endpoint_auth_methods_supported as string[] | undefined) ?? [];
-      // As the SDK chooses for its own requests: Basic where listed (and by default, RFC 8414), else post.
-      if (!methods.length || methods.includes('client_secret_basic')) {
-        headers.set('authorization', basicCredentials(client.client_id, client.client_secret));
-      } else params.set('client_secret', client.client_secret);
-    },
+    authenticate: (headers, params, url) => clientAuthenticator(() => client, ctx.provider.signer)(headers, params, url, discovery.authorizationServerMetadata),
   });
   return storedTokensFrom(tokens, 'the token response', { issuer: discovery.authorizationServerUrl });
 }
@@ -53,7 +45,7 @@ function deviceAuthorizationEndpoint(discovery: OAuthDiscoveryState, serverName:
 }
 
 /** The client for the device flow: the configured one, the stored registration, or a new registration that lists the device grant. */
-async function deviceClient(ctx: AuthContext, discovery: OAuthDiscoveryState): Promise<{ client_id: string; client_secret?: string }> {
+async function deviceClient(ctx: AuthContext, discovery: OAuthDiscoveryState): Promise<AuthenticatingClient> {
   if (ctx.oauth?.clientId) return { client_id: ctx.oauth.clientId, client_secret: ctx.oauth.clientSecret };
   const stored = await ctx.store.readClient(ctx.url);
   if (stored) return stored;

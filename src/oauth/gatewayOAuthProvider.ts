@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { OAuthServerConfig } from '../config/types.js';
+import { clientAuthenticator, type ClientAssertionSigner } from './clientAuthentication.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { UnsafeAuthorizationServerError } from './oauthErrors.js';
-import { privateKeyJwtSigner, type ClientAssertionSigner } from './privateKeyJwt.js';
+import { privateKeyJwtSigner } from './privateKeyJwt.js';
 import { omitsResource } from './resourcePolicy.js';
 import { storedTokensFrom, type StoredClient, type StoredTokens, type TokenStore } from './tokenStore.js';
 
@@ -30,8 +31,8 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   readonly validateResourceURL?: OAuthClientProvider['validateResourceURL'];
   /** `private_key_jwt` when the config has a private key: every token request signs a client assertion. */
   readonly signer?: ClientAssertionSigner;
-  /** The SDK signs the code exchange with it (else the SDK chooses the client authentication). */
-  readonly addClientAuthentication?: ClientAssertionSigner;
+  /** The client authentication of the SDK's token requests (the code exchange): see chooseClientAuthMethod. */
+  readonly addClientAuthentication: ClientAssertionSigner;
   /** A client ID metadata document (MCP 2025-11-25), used as client_id where the authorization server supports it. */
   readonly clientMetadataUrl?: string;
 
@@ -44,7 +45,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     // `resource: false` in the config: omit the RFC 8707 parameter (Entra ID rejects it).
     if (omitsResource(config)) this.validateResourceURL = async () => undefined;
     this.signer = privateKeyJwtSigner(config);
-    this.addClientAuthentication = this.signer;
+    this.addClientAuthentication = clientAuthenticator(() => this.clientInformation(), this.signer);
     this.clientMetadataUrl = config.clientMetadataUrl;
   }
 

@@ -1,13 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { createPrivateKeyJwtAuth } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import { registerSecret } from '../log/redact.js';
+import type { ClientAssertionSigner } from './clientAuthentication.js';
 import { OAuthFlowError } from './oauthErrors.js';
-
-/** Adds a signed client assertion to a token request (the SDK's `addClientAuthentication`). */
-export type ClientAssertionSigner = NonNullable<OAuthClientProvider['addClientAuthentication']>;
 
 /** The JWT algorithm for a private key: RS256 for RSA, ES256/384/512 by curve, EdDSA for Ed25519; or as configured. */
 export function keyAlgorithm(pem: string, configured?: string): string {

@@ -1,11 +1,12 @@
 import { refreshAuthorization } from '@modelcontextprotocol/sdk/client/auth.js';
 import { InvalidClientError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { AuthContext } from './authContext.js';
+import { clientAuthenticator } from './clientAuthentication.js';
 import { storedTokensFrom, type StoredTokens } from './tokenStore.js';
 
 /**
  * New tokens for a refresh token, sent by the SDK with the resource indicator and the client
- * authentication (a signed JWT, else as the SDK chooses). A response without a refresh token keeps the old
+ * authentication of chooseClientAuthMethod. A response without a refresh token keeps the old
  * one (RFC 6749 §6: the server may or may not rotate it); the issuer stamp stays.
  * @see [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749.html#section-6)
  */
@@ -18,7 +19,7 @@ export async function refreshedTokens(ctx: AuthContext, refreshToken: string, he
     clientInformation: client,
     refreshToken,
     resource: ctx.resource(discovery),
-    addClientAuthentication: ctx.provider.addClientAuthentication,
+    addClientAuthentication: clientAuthenticator(() => client, ctx.provider.signer),
     fetchFn: ctx.fetchFn,
   });
   return storedTokensFrom(result, 'the refresh response', {

@@ -1,8 +1,8 @@
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { redact } from '../log/redact.js';
+import { applyClientAuthentication, chooseClientAuthMethod, type AuthenticatingClient } from './clientAuthentication.js';
 import { checkEndpointUrl } from './urlRules.js';
-import type { StoredClient } from './tokenStore.js';
 
 export type RevocationOutcome =
   | { revoked: true; endpoint: string }
@@ -10,12 +10,13 @@ export type RevocationOutcome =
 
 /**
  * Revokes one token at the authorization server (RFC 7009), authenticating as the client
- * the way the server lists (`client_secret_basic`, `client_secret_post`, or just `client_id`
- * for a public client). Never throws: the outcome says what happened.
+ * the way the server lists (see chooseClientAuthMethod: Basic, post, or just `client_id` for a
+ * public client). Never throws: the outcome says what happened.
+ * @see [RFC 7009 §2.1](https://www.rfc-editor.org/rfc/rfc7009.html#section-2.1)
  */
 export async function revokeToken(
   discovery: OAuthDiscoveryState | undefined,
-  client: Pick<StoredClient, 'client_id' | 'client_secret'> | undefined,
+  client: AuthenticatingClient | undefined,
   token: string,
   hint: 'refresh_token' | 'access_token',
   fetchFn: FetchLike,
@@ -31,14 +32,10 @@ export async function revokeToken(
   }
   const body = new URLSearchParams({ token, token_type_hint: hint });
   const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-  const methods = (metadata?.revocation_endpoint_auth_methods_supported as string[] | undefined) ?? [];
-  if (client.client_secret && (methods.length === 0 || methods.includes('client_secret_basic')) && !methods.includes('client_secret_post')) {
-    headers.set('authorization', basicCredentials(client.client_id, client.client_secret));
-  } else {
-    body.set('client_id', client.client_id);
-    if (client.client_secret) body.set('client_secret', client.client_secret);
-  }
+  // RFC 7009 §2.1: the client authenticates as at the token endpoint, by the revocation endpoint's list.
+  const method = chooseClientAuthMethod(client, metadata?.revocation_endpoint_auth_methods_supported as string[] | undefined);
   try {
+    await applyClientAuthentication(method, client, { headers, body, url: endpoint });
     const response = await fetchFn(endpoint, { method: 'POST', headers, body });
     const text = await response.text().catch(() => '');
     // RFC 7009 §2.2: 200 for a revoked token and for one the server did not know.
@@ -47,9 +44,4 @@ export async function revokeToken(
   } catch (error) {
     return { revoked: false, reason: redact((error as Error).message) };
   }
-}
-
-/** An `Authorization: Basic` value for client credentials (RFC 6749 §2.3.1: each part form-encoded first). */
-export function basicCredentials(clientId: string, clientSecret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
 }
