@@ -2,8 +2,13 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { ensureDiscovery } from './discovery.js';
+import type { FlowLog } from './flowLog.js';
 import type { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
-import type { TokenStore } from './tokenStore.js';
+import { resourceIndicator } from './resourcePolicy.js';
+import { loginScope } from './scopePolicy.js';
+import type { ServerChallenges } from './serverChallenges.js';
+import type { StoredTokens, TokenStore } from './tokenStore.js';
 
 /** What every step of one server's OAuth (a grant, a login) works with; ServerAuth holds the state behind it. */
 export interface AuthContext {
@@ -25,4 +30,51 @@ export interface AuthContext {
   scope(discovery: OAuthDiscoveryState): string | undefined;
   /** The RFC 8707 resource to send (see resourceIndicator). */
   resource(discovery: OAuthDiscoveryState): string | undefined;
+}
+
+/** The parts of ServerAuth an AuthContext reads its current state from. */
+export interface AuthContextParts {
+  name: string;
+  url: string;
+  oauth?: OAuthServerConfig;
+  store: TokenStore;
+  provider: GatewayOAuthProvider;
+  fetchFn: FetchLike;
+  flows: FlowLog;
+  challenges: ServerChallenges;
+  /** The tokens held now (their scope is kept in a step-up). */
+  held: () => StoredTokens | undefined;
+}
+
+/** An AuthContext over ServerAuth's parts: the log, challenges and tokens are read at each use, never copied. */
+export function createAuthContext(parts: AuthContextParts): AuthContext {
+  const { name, url, oauth, store, provider, fetchFn, flows, challenges } = parts;
+  const machine = oauth?.grant === 'client_credentials';
+  return {
+    name,
+    url,
+    oauth,
+    store,
+    provider,
+    fetchFn,
+    get log() {
+      return flows.log;
+    },
+    get resourceMetadataUrl() {
+      return challenges.resourceMetadata;
+    },
+    discovery: () =>
+      ensureDiscovery(provider, { serverUrl: url, configuredMetadataUrl: oauth?.authServerMetadataUrl, resourceMetadataUrl: challenges.resourceMetadata, fetchFn, log: flows.log }),
+    scope: (discovery) =>
+      loginScope({
+        challenged: challenges.scope,
+        stepUp: challenges.stepUpScope,
+        held: parts.held()?.scope,
+        resourceScopes: discovery.resourceMetadata?.scopes_supported,
+        configured: oauth?.scopes,
+        serverScopes: (discovery.authorizationServerMetadata as { scopes_supported?: string[] } | undefined)?.scopes_supported,
+        machine,
+      }),
+    resource: (discovery) => resourceIndicator(discovery, oauth),
+  };
 }

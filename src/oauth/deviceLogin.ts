@@ -17,6 +17,7 @@ export async function deviceLoginTokens(ctx: AuthContext, show: (text: string) =
   const metadata = discovery.authorizationServerMetadata as Record<string, unknown>;
   const endpoint = deviceAuthorizationEndpoint(discovery, ctx.name);
   const client = await deviceClient(ctx, discovery);
+  const authenticate = clientAuthenticator(() => client, ctx.provider.signer);
   const tokens = await runDeviceFlow({
     deviceEndpoint: endpoint,
     tokenEndpoint: String(metadata.token_endpoint),
@@ -26,7 +27,7 @@ export async function deviceLoginTokens(ctx: AuthContext, show: (text: string) =
     fetchFn: ctx.fetchFn,
     show,
     serverName: ctx.name,
-    authenticate: (headers, params, url) => clientAuthenticator(() => client, ctx.provider.signer)(headers, params, url, discovery.authorizationServerMetadata),
+    authenticate: (headers, params, url) => authenticate(headers, params, url, discovery.authorizationServerMetadata),
   });
   return storedTokensFrom(tokens, 'the token response', { issuer: discovery.authorizationServerUrl });
 }

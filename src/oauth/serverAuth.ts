@@ -1,15 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
-import type { AuthContext } from './authContext.js';
+import { createAuthContext, type AuthContext } from './authContext.js';
 import { bearerFetch } from './bearerFetch.js';
 import { LaunchLog } from './browserLaunches.js';
 import { clientCredentialsTokens } from './clientCredentialsGrant.js';
 import { deviceLoginTokens } from './deviceLogin.js';
-import { ensureDiscovery } from './discovery.js';
 import { FlowLog } from './flowLog.js';
 import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
 import { interactiveLogin, type LoginOptions } from './interactiveLogin.js';
@@ -18,9 +16,8 @@ import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError } from './oauthErrors.js';
 import { showAuthorizationUrl } from './openBrowser.js';
 import type { PasteReader } from './pastedCode.js';
+import { probeServer } from './probeServer.js';
 import { refreshedTokens } from './refreshGrant.js';
-import { resourceIndicator } from './resourcePolicy.js';
-import { loginScope } from './scopePolicy.js';
 import { ServerChallenges } from './serverChallenges.js';
 import { TokenSession } from './tokenSession.js';
 import type { StoredTokens, TokenStore } from './tokenStore.js';
@@ -77,7 +74,14 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, (tokens) => this.session.adopt(tokens));
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
     this.flows = new FlowLog(options.log);
-    this.context = this.createContext(createOAuthFetch());
+    this.context = createAuthContext({
+      ...options,
+      provider: this.provider,
+      fetchFn: createOAuthFetch(),
+      flows: this.flows,
+      challenges: this.challenges,
+      held: () => this.session.tokens,
+    });
     this.launches = new LaunchLog(options.store, options.url);
     this.session = new TokenSession({
       url: options.url,
@@ -99,21 +103,9 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
    * (resource metadata URL, scope) is remembered for the next login. Returns the status.
    */
   async probe(timeoutMs = 10_000): Promise<number> {
-    const response = await fetch(this.options.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcp-oauth-gateway', version: '0' } },
-      }),
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'manual',
-    });
-    await response.body?.cancel().catch(() => {});
-    if (response.status === 401) this.challenges.unauthorized(response.headers.get('www-authenticate'));
-    return response.status;
+    const { status, challenge } = await probeServer(this.options.url, timeoutMs);
+    if (status === 401) this.challenges.unauthorized(challenge);
+    return status;
   }
 
   /** Whether tokens are held (not whether they still work). */
@@ -215,41 +207,6 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 
   private get callbackTimeoutMs(): number {
     return this.options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS;
-  }
-
-  private createContext(fetchFn: FetchLike): AuthContext {
-    const { name, url, oauth, store } = this.options;
-    const self = this;
-    return {
-      name,
-      url,
-      oauth,
-      store,
-      provider: this.provider,
-      fetchFn,
-      get log() {
-        return self.flows.log;
-      },
-      get resourceMetadataUrl() {
-        return self.challenges.resourceMetadata;
-      },
-      discovery: () => ensureDiscovery(this.provider, { serverUrl: url, configuredMetadataUrl: oauth?.authServerMetadataUrl, resourceMetadataUrl: this.challenges.resourceMetadata, fetchFn, log: this.flows.log }),
-      scope: (discovery) => this.scope(discovery),
-      resource: (discovery) => resourceIndicator(discovery, oauth),
-    };
-  }
-
-  /** The scope to ask for now: see loginScope. */
-  private scope(discovery: OAuthDiscoveryState): string | undefined {
-    return loginScope({
-      challenged: this.challenges.scope,
-      stepUp: this.challenges.stepUpScope,
-      held: this.session.tokens?.scope,
-      resourceScopes: discovery.resourceMetadata?.scopes_supported,
-      configured: this.options.oauth?.scopes,
-      serverScopes: (discovery.authorizationServerMetadata as { scopes_supported?: string[] } | undefined)?.scopes_supported,
-      machine: this.machine,
-    });
   }
 
   private loginOptions(): LoginOptions {
