@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY, killedAtEnd, stdioServer, tempDir, writeConfig } from './helpers/gatewayProcess.js';
+import { testNeeding } from './helpers/prerequisites.js';
 import { oauthHome, oauthEnv, browserLaunches, serverDirs, storedTokens, startOAuthGateway, waitForTools, echo, runCli, waitFor, toolNames, trackedFixtures } from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures({ autoApprove: true });
@@ -260,12 +261,7 @@ async function freePort() {
   return port;
 }
 
-test('keychain store against a real Secret Service (GNOME Keyring on D-Bus): logins live in the keychain, not in files', async (t) => {
-  const tools = ['dbus-run-session', 'gnome-keyring-daemon'].filter((tool) => !['/usr/bin', '/bin'].some((dir) => existsSync(join(dir, tool))));
-  if (tools.length) {
-    if (process.env.SKIP_KEYRING === '1') return t.skip(`SKIP_KEYRING=1 and ${tools.join(', ')} missing`);
-    assert.fail(`${tools.join(' and ')} not installed (apt-get install -y dbus gnome-keyring, as .ci/run does; or SKIP_KEYRING=1)`);
-  }
+testNeeding('keyring', 'keychain store against a real Secret Service (GNOME Keyring on D-Bus): logins live in the keychain, not in files', async () => {
   const f = await fixture({ accessTokenTtl: 2 });
   const env = oauthHome();
   const keyringHome = tempDir('gw-keyring-');

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { killedAtEnd, startGateway, tempDir } from './helpers/gatewayProcess.js';
+import { testNeeding } from './helpers/prerequisites.js';
 import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, trackedFixtures } from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures({ autoApprove: true });
@@ -107,7 +108,7 @@ test('403 insufficient_scope: one new login with the scopes held plus those aske
   assert.match(gw.stderr(), /needs more permissions \(insufficient_scope: read write\)/);
 });
 
-test('client ID metadata document: used as client_id where the server supports it (no registration); DCR where it does not', async (t) => {
+testNeeding('openssl', 'client ID metadata document: used as client_id where the server supports it (no registration); DCR where it does not', async (t) => {
   const dir = tempDir();
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
   let documentUrl;

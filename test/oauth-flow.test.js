@@ -26,6 +26,7 @@ import {
   followRedirects,
 } from './helpers/oauthGateway.js';
 import { killedAtEnd, startGateway } from './helpers/gatewayProcess.js';
+import { chromiumPath, testNeeding } from './helpers/prerequisites.js';
 
 const running = killedAtEnd();
 const fixture = trackedFixtures();
@@ -91,16 +92,12 @@ test('first connect: 401 → discovery → DCR → PKCE login in the browser →
   await again.close();
 });
 
-test('Chromium end to end: the consent page is clicked in a real browser and the gateway shows its success page', async (t) => {
-  if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
-    if (process.env.SKIP_CHROMIUM === '1') return t.skip('SKIP_CHROMIUM=1 and no Chromium');
-    assert.fail('Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium, as .ci/run does; or SKIP_CHROMIUM=1)');
-  }
+testNeeding('chromium', 'Chromium end to end: the consent page is clicked in a real browser and the gateway shows its success page', async () => {
   const f = await fixture({ autoApprove: false });
   const env = oauthHome();
   const result = join(env.home, 'chromium.json');
   const gw = await gateway(env, { remote: { url: f.mcpUrl } }, {
-    extraEnv: { MCP_GATEWAY_BROWSER: CHROMIUM_BROWSER, CHROMIUM_RESULT: result },
+    extraEnv: { MCP_GATEWAY_BROWSER: CHROMIUM_BROWSER, CHROMIUM_RESULT: result, CHROMIUM_PATH: chromiumPath() },
     waitForPrefix: 'remote',
     timeoutMs: 60_000,
   });
