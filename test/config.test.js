@@ -1,13 +1,13 @@
 // Config layer: finding, parsing, expanding and validating .mcp.json, with the messages users see.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { validateConfig } from '../dist/config/validateConfig.js';
 import { loadConfig } from '../dist/config/loadConfig.js';
 import { ConfigError } from '../dist/config/configError.js';
+import { tempDir } from './helpers/gatewayProcess.js';
 
 const FILE = '/home/u/.mcp.json';
 const GATEWAY = new URL('../bin/gateway.js', import.meta.url).pathname;
@@ -132,7 +132,7 @@ test('unknown fields warn and never crash', () => {
 });
 
 test('invalid JSON reports line and column', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const dir = tempDir('gw-config-');
   const path = join(dir, 'bad.json');
   writeFileSync(path, '{\n  "mcpServers": {\n    "a": {"command": "x",}\n  }\n}\n');
   assert.throws(() => loadConfig(path), (error) => {
@@ -145,7 +145,7 @@ test('invalid JSON reports line and column', () => {
 });
 
 test('the CLI reports a bad config on stderr, exits 2 and writes nothing to stdout', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const dir = tempDir('gw-config-');
   const path = join(dir, '.mcp.json');
   writeFileSync(path, JSON.stringify({ mcpServers: { notion: { url: 'nope' } } }));
   for (const command of ['serve', 'list']) {
@@ -160,7 +160,7 @@ test('the CLI reports a bad config on stderr, exits 2 and writes nothing to stdo
 });
 
 test('without --config the gateway uses ./.mcp.json, and says where it looked when there is none', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const dir = tempDir('gw-config-');
   const env = { ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg') };
   const none = spawnSync(process.execPath, [GATEWAY, 'list'], { encoding: 'utf8', cwd: dir, env });
   assert.equal(none.status, 2);

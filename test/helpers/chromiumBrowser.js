@@ -2,19 +2,21 @@
 // A real browser for the end-to-end test, used as MCP_GATEWAY_BROWSER: headless Debian
 // Chromium driven by playwright-core opens the authorization URL, clicks Approve on the
 // consent page and writes the page it lands on (the gateway's) to $CHROMIUM_RESULT.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const url = process.argv[2];
 const result = process.env.CHROMIUM_RESULT;
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'gw-chromium-')), {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const profile = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
+let context;
 try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
   const page = await context.newPage();
   await page.goto(url);
   await page.click('#approve');
@@ -24,5 +26,6 @@ try {
 } catch (error) {
   writeFileSync(result, JSON.stringify({ error: String(error) }));
 } finally {
-  await context.close();
+  await context?.close();
+  rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
 }

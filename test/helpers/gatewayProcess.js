@@ -1,7 +1,7 @@
 // Runs `node bin/gateway.js serve` as a real child process and drives it with the SDK's
 // Client over stdio, exactly as Claude Desktop would, while recording every raw stdout line.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,8 +11,27 @@ import { after } from 'node:test';
 export const GATEWAY = new URL('../../bin/gateway.js', import.meta.url).pathname;
 export const STDIO_FIXTURE = new URL('../fixtures/stdio-server.js', import.meta.url).pathname;
 
+const madeDirs = [];
+
+/**
+ * A new directory under the OS temp dir, removed with everything in it when this test
+ * process exits (after the files' `after` hooks have ended the gateways writing there).
+ */
 export function tempDir(prefix = 'gw-test-') {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!madeDirs.length) process.on('exit', removeTempDirs);
+  madeDirs.push(dir);
+  return dir;
+}
+
+function removeTempDirs() {
+  for (const dir of madeDirs.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (error) {
+      process.stderr.write(`could not remove ${dir}: ${error.message}\n`);
+    }
+  }
 }
 
 export function writeConfig(config, dir = tempDir()) {
