@@ -446,6 +446,7 @@ for (const [label, knobs, message] of [
   ['no code_challenge_methods_supported', { pkceMethods: null }, /does not offer PKCE with S256 \(code_challenge_methods_supported: absent\)/],
   ['only plain PKCE', { pkceMethods: ['plain'] }, /does not offer PKCE with S256/],
   ['an issuer that is not where the metadata was found', { issuer: 'https://other.example/' }, /names a different issuer \(https:\/\/other\.example\/\)/],
+  ['an issuer one slash short of the one its resource metadata names (RFC 8414 §3.3: identical)', { issuer: (real) => real.replace(/\/$/, '') }, /names a different issuer \(http:\/\/127\.0\.0\.1:\d+\)/],
   ['a token_type other than Bearer', { tokenType: 'MAC' }, /token_type "MAC"; only Bearer is supported/],
 ]) {
   test(`refused: an authorization server with ${label}`, async () => {

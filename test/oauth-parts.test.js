@@ -65,6 +65,29 @@ test('discovered metadata: issuer must match, S256 must be offered, endpoints mu
   assert.throws(() => checkDiscovery(with_({ authorization_endpoint: 'javascript:alert(1)' })), /never accepted/);
 });
 
+test('issuer (RFC 8414 §3.3): identical to the one the resource metadata names; only an issuer the client derived may differ by a terminating slash', () => {
+  const metadata = { authorization_endpoint: 'https://auth.example.com/authorize', token_endpoint: 'https://auth.example.com/token', response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] };
+  const named = (asUrl, issuer) => ({ authorizationServerUrl: asUrl, resourceMetadata: { resource: 'https://mcp.example.com/mcp', authorization_servers: [asUrl] }, authorizationServerMetadata: { ...metadata, issuer } });
+  checkDiscovery(named('https://auth.example.com/', 'https://auth.example.com/'));
+  checkDiscovery(named('https://auth.example.com/tenant', 'https://auth.example.com/tenant'));
+  for (const [asUrl, issuer] of [
+    ['https://auth.example.com/', 'https://auth.example.com'],
+    ['https://auth.example.com', 'https://auth.example.com/'],
+    ['https://auth.example.com/tenant', 'https://auth.example.com/tenant/'],
+    ['https://auth.example.com/', 'https://AUTH.example.com/'],
+    ['https://auth.example.com/', 'https://auth.example.com:443/'],
+  ]) {
+    assert.throws(() => checkDiscovery(named(asUrl, issuer)), /names a different issuer/, `${issuer} for ${asUrl}`);
+  }
+  // Derived by the client (a 2025-03-26 server's origin, a configured metadata URL): the
+  // well-known URL is the same with or without the slash, so either spelling is the server's.
+  const derived = (asUrl, issuer) => ({ authorizationServerUrl: asUrl, authorizationServerMetadata: { ...metadata, issuer } });
+  checkDiscovery(derived('https://auth.example.com/', 'https://auth.example.com'));
+  checkDiscovery(derived('https://auth.example.com/tenant', 'https://auth.example.com/tenant/'));
+  assert.throws(() => checkDiscovery(derived('https://auth.example.com/', 'https://auth.example.com/tenant')), /names a different issuer/);
+  assert.throws(() => checkDiscovery(derived('https://auth.example.com/', 'https://AUTH.example.com')), /names a different issuer/);
+});
+
 async function get(url) {
   const response = await fetch(url, { redirect: 'manual' });
   return { status: response.status, body: await response.text() };
