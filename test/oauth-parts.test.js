@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { readdirSync, statSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { parseWwwAuthenticate, bearerChallenge } from '../dist/oauth/wwwAuthenticate.js';
 import { checkEndpointUrl } from '../dist/oauth/urlRules.js';
 import { checkDiscovery } from '../dist/oauth/discoveryChecks.js';
@@ -16,6 +17,7 @@ import { TokenStore } from '../dist/oauth/tokenStore.js';
 import { withStoreLock } from '../dist/oauth/storeLock.js';
 import { serverKey, canonicalServerUrl } from '../dist/oauth/serverKey.js';
 import { Logger } from '../dist/log/logger.js';
+import { seal, unseal } from '../dist/oauth/storage/aesGcm.js';
 import { tempDir } from './helpers/gatewayProcess.js';
 
 test('WWW-Authenticate: quoted strings with commas, escaped quotes and scope= inside, several challenges', () => {
@@ -284,4 +286,17 @@ test('OAuth fetch: a timeout, a size cap, GET redirects followed (Authorization 
     server.close();
     other.close();
   }
+});
+
+test('AES-256-GCM envelopes: only a whole 16-byte tag opens one; a truncated tag, another key or other AAD is refused', () => {
+  const key = randomBytes(32);
+  const sealed = seal(key, 'the tokens', 'server-a/tokens');
+  assert.equal(unseal(key, sealed, 'server-a/tokens'), 'the tokens');
+  assert.equal(Buffer.from(sealed.tag, 'base64').length, 16);
+  for (const bytes of [4, 8, 12, 15]) {
+    const truncated = { ...sealed, tag: Buffer.from(sealed.tag, 'base64').subarray(0, bytes).toString('base64') };
+    assert.throws(() => unseal(key, truncated, 'server-a/tokens'), /decryption failed: wrong key, or the data was altered/, `${bytes}-byte tag`);
+  }
+  assert.throws(() => unseal(randomBytes(32), sealed, 'server-a/tokens'), /decryption failed/);
+  assert.throws(() => unseal(key, sealed, 'server-b/tokens'), /decryption failed/);
 });
