@@ -125,10 +125,14 @@ test('auth export / import: plain and passphrase-encrypted; a wrong passphrase o
   assert.equal(bad2.status, 2);
   assert.match(bad2.stderr, /altered or damaged/);
   const noPass = await cli(server, ['auth', 'import', sealedFile]);
-  assert.match(noPass.stderr, /this export is encrypted: give its passphrase/);
+  assert.match(noPass.stderr, /this export is encrypted: give its passphrase \(typed in at a terminal, or MCP_GATEWAY_PASSPHRASE\)/);
+  // --passphrase: the file must be encrypted; a plain one in its place is refused.
+  const plainAsSealed = await cli(server, ['auth', 'import', '--passphrase', plainFile], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
+  assert.equal(plainAsSealed.status, 2, plainAsSealed.stderr);
+  assert.match(plainAsSealed.stderr, /plain\.login: this export is not encrypted, and --passphrase says it should be; nothing was imported/);
   assert.equal(serverDirs(server).length, 0, 'nothing was imported by the failures');
 
-  const good = await cli(server, ['auth', 'import', sealedFile], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
+  const good = await cli(server, ['auth', 'import', '--passphrase', sealedFile], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
   assert.equal(good.status, 0, good.stderr);
   assert.match(good.stdout, /Imported 1 login/);
   // The imported login works on the other machine with no browser there.

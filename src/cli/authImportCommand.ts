@@ -8,17 +8,24 @@ import { ExitCode } from './exitCodes.js';
 import { readPassphrase } from './promptPassphrase.js';
 
 /**
- * `gateway auth import FILE`: the logins of an export, into this machine's store. The whole
- * file is checked first (passphrase, integrity, structure); on any problem nothing changes.
+ * `gateway auth import [--passphrase] FILE`: the logins of an export, into this machine's store.
+ * The whole file is checked first (passphrase, integrity, structure); on any problem nothing
+ * changes. An encrypted export always needs its passphrase; `--passphrase` says the file must
+ * be one, so a plain file (which anyone can write) put in its place is refused.
  */
-export async function authImport(config: GatewayConfig | undefined, file: string, options: RuntimeOptions): Promise<number> {
+export async function authImport(config: GatewayConfig | undefined, file: string, options: RuntimeOptions & { passphrase?: boolean }): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read ${file}: ${errorMessage(error)}`);
   }
-  const passphrase = isEncryptedBundle(text) ? readPassphrase('Passphrase of the export: ') : undefined;
+  const encrypted = isEncryptedBundle(text);
+  if (options.passphrase && !encrypted) {
+    process.stderr.write(`gateway: ${file}: this export is not encrypted, and --passphrase says it should be; nothing was imported\n`);
+    return ExitCode.UsageOrConfig;
+  }
+  const passphrase = encrypted ? readPassphrase('Passphrase of the export: ') : undefined;
   let logins;
   try {
     logins = await openBundle(text, passphrase);

@@ -124,7 +124,7 @@ Examples:
   $ gateway auth status
   $ gateway auth login notion
   $ gateway auth export notion --move --passphrase --out notion.login   then, on the server:
-  $ MCP_GATEWAY_PASSPHRASE=… gateway auth import notion.login
+  $ MCP_GATEWAY_PASSPHRASE=… gateway auth import --passphrase notion.login
   $ gateway auth logout --all\n`,
     );
   const authCommand = (name: string, description: string) =>
@@ -181,9 +181,10 @@ Examples:
 
   authCommand('import', 'store the logins of an export file here (checked whole first: on any problem nothing changes)')
     .argument('<file>', 'a file written by gateway auth export')
-    .action(async (file: string, options: GlobalOptions) => {
+    .option('--passphrase', 'the export is encrypted (auth export --passphrase): ask for its passphrase, or take MCP_GATEWAY_PASSPHRASE; refuse a file that is not encrypted')
+    .action(async (file: string, options: GlobalOptions & { passphrase?: boolean }) => {
       const { authImport } = await import('./authImportCommand.js');
-      process.exitCode = await authImport(loadOptionalConfig(options.config), file, runtimeOptions(options));
+      process.exitCode = await authImport(loadOptionalConfig(options.config), file, { ...runtimeOptions(options), passphrase: options.passphrase });
     });
 
   program

@@ -76,7 +76,7 @@ export async function openBundle(text: string, passphrase?: string): Promise<Bun
   if (outer.version !== 1) throw new BundleError(`this export has version ${String(outer.version)}; this gateway reads version 1 (upgrade it)`);
   let plain: Partial<PlainBundle> = outer;
   if (outer.encrypted) {
-    if (!passphrase) throw new BundleError('this export is encrypted: give its passphrase (--passphrase, or MCP_GATEWAY_PASSPHRASE)');
+    if (!passphrase) throw new BundleError('this export is encrypted: give its passphrase (typed in at a terminal, or MCP_GATEWAY_PASSPHRASE)');
     const e = outer.encrypted;
     const limits = e.N <= 2 ** 20 && e.r <= 16 && e.p <= 4;
     if (e.kdf !== 'scrypt' || typeof e.salt !== 'string' || !limits) throw new BundleError('this export names key parameters the gateway does not accept');
