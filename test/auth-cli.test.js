@@ -33,6 +33,7 @@ test('auth login runs a fresh browser login even with tokens stored and within t
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /Logged in to remote \(the access token expires in (59|60) min, with a refresh token\)/);
   assert.match(first.stderr, /Logging in to remote/);
+  assert.equal(first.stderr.split('/authorize?').length - 1, 1, `the login URL once:\n${first.stderr}`);
   // An unfinished automatic launch a moment ago would block serve/list; auth login goes ahead.
   writeFileSync(join(serverDirs(env)[0], 'browser.json'), JSON.stringify({ launches: [Date.now()], completed: false }));
   const again = await cli(env, ['auth', 'login', 'remote', '--config', path]);

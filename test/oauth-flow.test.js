@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stdioServer } from './helpers/gatewayProcess.js';
@@ -25,7 +26,7 @@ import {
   trackedFixtures,
   followRedirects,
 } from './helpers/oauthGateway.js';
-import { killedAtEnd, startGateway } from './helpers/gatewayProcess.js';
+import { GATEWAY, killedAtEnd, startGateway } from './helpers/gatewayProcess.js';
 import { chromiumPath, testNeeding } from './helpers/prerequisites.js';
 
 const running = killedAtEnd();
@@ -471,10 +472,29 @@ test('gateway list logs in through the browser when needed and shows the server 
   const first = await runCli(['list', '--config', configPath], { env: oauthEnv(env) });
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /✓ remote .*ready \(9 tools\)/);
-  assert.match(first.stderr, /remote: needs-auth/);
+  assert.match(first.stderr, /remote: needs-auth: waiting for the login to finish in the browser \(open http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
+  assert.equal(first.stderr.split('/authorize?').length - 1, 1, `the login URL once:\n${first.stderr}`);
   const second = await runCli(['list', '--config', configPath, '--json'], { env: oauthEnv(env) });
   assert.equal(JSON.parse(second.stdout).servers[0].state, 'ready');
   assert.equal(browserLaunches(env).length, 1);
+});
+
+test('gateway list --no-browser prints the login URL once, with the instructions; approving it there finishes the list', async () => {
+  const f = await fixture({ autoApprove: true });
+  const env = oauthHome();
+  const configPath = join(env.home, '.mcp.json');
+  writeFileSync(configPath, JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl } } }));
+  const child = spawn(process.execPath, [GATEWAY, 'list', '--no-browser', '--config', configPath], { env: { ...process.env, ...oauthEnv(env) } });
+  running.push({ child });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const status = new Promise((resolve) => child.on('close', resolve));
+  const url = await waitFor(() => stderr.match(/^ {2}(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)?.[1], { what: 'the printed URL' });
+  await followRedirects(url);
+  assert.equal(await status, 0, stderr);
+  assert.match(stderr, /the browser is turned off \(--no-browser\)/);
+  assert.equal(stderr.split('/authorize?').length - 1, 1, `the login URL once:\n${stderr}`);
+  assert.equal(browserLaunches(env).length, 0);
 });
 
 for (const [label, extraEnv, args, why] of [

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config/types.js';
 import { describeState } from '../downstream/downstreamState.js';
 import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { noBrowserReason } from '../oauth/openBrowser.js';
 import { ExitCode } from './exitCodes.js';
 import { formatServerList, reportServer } from './formatServerList.js';
 
@@ -14,12 +15,14 @@ export async function list(config: GatewayConfig, options: RuntimeOptions & { js
   const { downstreams } = createRuntime({ ...config, warnings: [] }, { ...options, logLevel: options.logLevel ?? 'error' });
   const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
   process.stderr.write(`Connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…\n`);
+  const printsUrl = options.noBrowser || noBrowserReason() !== undefined;
   for (const server of enabled) {
     const started = Date.now();
     let shown = 'connecting';
     server.on('changed', () => {
       const state = server.state;
-      const line = describeState(state) + ('authorizationUrl' in state && state.authorizationUrl ? `\n      log in: ${state.authorizationUrl}` : '');
+      // The login URL once: in this line, unless the gateway prints it with instructions (no browser).
+      const line = describeState(printsUrl && state.status === 'needs-auth' ? { ...state, authorizationUrl: undefined } : state);
       if (line === shown) return;
       shown = line;
       process.stderr.write(`  ${server.name}: ${line} (${Date.now() - started} ms)\n`);
