@@ -2,7 +2,7 @@
 // The bundle must carry everything else (SDK, zod, undici, commander, env-paths).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startHttpMcpServer } from './fixtures/http-server.js';
@@ -40,4 +40,13 @@ test('the published files run on their own: stdio and HTTP servers, with only th
   assert.equal(list.status, 0, list.stderr);
   const states = JSON.parse(list.stdout).servers.map((s) => [s.name, s.state, s.tools.length > 0]);
   assert.deepEqual(states, [['local', 'ready', true], ['web', 'ready', true]]);
+});
+
+test('the bundle holds only chunks it loads: a build starts from an empty dist/, so no stale chunk of an earlier build is published', () => {
+  const bundle = join(ROOT, 'dist/bundle');
+  const chunks = readdirSync(join(bundle, 'chunks')).filter((name) => name.endsWith('.mjs'));
+  const code = ['gateway.mjs', ...chunks.map((name) => `chunks/${name}`)].map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
+  const unused = chunks.filter((name) => !code.includes(`/${name}"`) && !code.includes(`./${name}"`));
+  assert.deepEqual(unused, []);
+  assert.ok(chunks.length > 3);
 });
