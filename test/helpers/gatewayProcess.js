@@ -177,11 +177,26 @@ export function trackedGateways() {
   };
 }
 
-/** A list whose processes (anything with a `child`) are killed when the test file's tests are over. */
+/**
+ * A list whose processes (anything with a `child`) are ended when the test file's tests are
+ * over: asked to stop as a client would (stdin closed, else SIGTERM), so a gateway ends the
+ * servers it started; killed if still there after the gateway's own 5 s deadline.
+ */
 export function killedAtEnd() {
   const list = [];
-  after(() => {
-    for (const { child } of list) if (child.exitCode === null) child.kill('SIGKILL');
+  after(async () => {
+    const running = list.map(({ child }) => child).filter((child) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(
+      running.map(
+        (child) =>
+          new Promise((resolve) => {
+            const timer = setTimeout(() => child.kill('SIGKILL'), 7000);
+            child.once('exit', () => resolve(clearTimeout(timer)));
+            if (child.stdin && !child.stdin.destroyed) child.stdin.end();
+            else child.kill('SIGTERM');
+          }),
+      ),
+    );
   });
   return list;
 }
