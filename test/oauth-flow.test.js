@@ -567,6 +567,8 @@ test('a stored registration whose callback port is now taken is dropped and made
   try {
     rmSync(join(dir, 'tokens.json'));
     const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+    // The tools are listed from the catalog cache at once; a call waits for the login behind them.
+    assert.equal(await echo(gw, 'remote'), 'oauth:hi');
     assert.match(gw.stderr(), new RegExp(`127\\.0\\.0\\.1:${oldPort} is in use.*registering again with another port`));
     assert.equal(f.records.registrations.length, 2);
     const newPort = Number(new URL(JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8')).redirect_uri).port);
