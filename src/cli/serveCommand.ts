@@ -5,7 +5,7 @@ import { killAllChildren } from '../downstream/childProcesses.js';
 import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { UpstreamServer } from '../gateway/upstreamServer.js';
 import { errorMessage } from '../log/logger.js';
-import { useLineMessageBuffer } from '../shared/lineMessageBuffer.js';
+import { assertSdkInternals, useLineMessageBuffer } from '../shared/sdkInternals.js';
 import { watchConfig } from '../config/configWatcher.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,6 +24,7 @@ const START_DOWNSTREAMS_AFTER_MS = 500;
  * stdout carries only JSON-RPC; everything else goes to stderr / the log file.
  */
 export async function serve(config: GatewayConfig, options: RuntimeOptions & { mode?: 'aggregate' | 'meta'; agent?: string }): Promise<void> {
+  assertSdkInternals();
   const { log, downstreams, authSettings, runtime } = createRuntime(config, options);
   const mode = options.mode ?? config.gateway.mode ?? 'aggregate';
   const agent = options.agent ?? (process.env.MCP_GATEWAY_AGENT || undefined);

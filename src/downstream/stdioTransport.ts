@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StdioServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import { useLineMessageBuffer, type LineMessageBuffer } from '../shared/lineMessageBuffer.js';
+import type { LineMessageBuffer } from '../shared/lineMessageBuffer.js';
+import { useLineMessageBuffer } from '../shared/sdkInternals.js';
 import { trackChild, untrackChild } from './childProcesses.js';
 
 /** Remembers the last lines a child wrote to stderr, to explain why it failed. */

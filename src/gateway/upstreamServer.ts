@@ -1,5 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { protocolSetRequestHandler } from '../shared/sdkInternals.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CompleteRequestSchema,
@@ -120,7 +120,7 @@ export class UpstreamServer {
     );
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
-    Protocol.prototype.setRequestHandler.call(server, ForwardedCallToolRequestSchema, (request, extra) => {
+    protocolSetRequestHandler.call(server, ForwardedCallToolRequestSchema, (request, extra) => {
       const params = request.params as { name?: unknown; arguments?: Record<string, unknown> } | undefined;
       if (this.meta && typeof params?.name === 'string') {
         if (!this.meta.has(params.name)) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${params.name} (this gateway runs in meta mode: use ${META_TOOLS.map((t) => t.name).join(', ')})`);

@@ -13,6 +13,13 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
  */
 export class LineMessageBuffer {
   private chunks: Buffer[] = [];
+  /** Bytes held (lines not read yet). */
+  private size = 0;
+  /** After a line over the cap: the rest of it is dropped as it arrives, up to its newline. */
+  private skipping = false;
+
+  /** A line may hold at most this many bytes (the SDK's ReadBuffer allows the same, 10 MiB). */
+  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
   /** Chunks at the front already searched for a newline without one: a long line is scanned once, not once per chunk. */
   private scanned = 0;
 
@@ -22,8 +29,25 @@ export class LineMessageBuffer {
    */
   rawLineHandler?: (line: string) => boolean;
 
+  /**
+   * Takes the next chunk. A line longer than the cap is dropped whole (the part held now, and
+   * the rest as it arrives) and reported by throwing LineTooLongError once; the lines after it
+   * are read as usual.
+   */
   append(chunk: Buffer): void {
+    if (this.skipping) {
+      const end = chunk.indexOf(0x0a);
+      if (end === -1) return;
+      this.skipping = false;
+      chunk = chunk.subarray(end + 1);
+    }
     this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size > this.maxLineBytes && !this.chunks.slice(this.scanned).some((held) => held.includes(0x0a))) {
+      this.clear();
+      this.skipping = true;
+      throw new LineTooLongError(this.maxLineBytes);
+    }
   }
 
   readMessage(): JSONRPCMessage | null {
@@ -44,6 +68,7 @@ export class LineMessageBuffer {
     const lineBuffer = chunkIndex === 0 ? head.subarray(0, index) : Buffer.concat([...chunks.slice(0, chunkIndex), head.subarray(0, index)]);
     const rest = head.subarray(index + 1);
     this.chunks = rest.length ? [rest, ...chunks.slice(chunkIndex + 1)] : chunks.slice(chunkIndex + 1);
+    this.size -= lineBuffer.length + 1;
     let line = lineBuffer.toString('utf8');
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (!line.trim()) return this.readMessage();
@@ -58,15 +83,19 @@ export class LineMessageBuffer {
   clear(): void {
     this.chunks = [];
     this.scanned = 0;
+    this.size = 0;
+  }
+}
+
+export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
+export class LineTooLongError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`a message longer than ${Math.round(maxBytes / 1024 / 1024)} MiB arrived and was dropped (the limit is the MCP SDK's own); the messages after it are read as usual`);
+    this.name = new.target.name;
   }
 }
 
 /** Lines from this size on are offered to `rawLineHandler` (large tool results). */
 export const RAW_LINE_BYTES = 64 * 1024;
 
-/** Replaces an SDK stdio transport's ReadBuffer (a private field) with a LineMessageBuffer. */
-export function useLineMessageBuffer<T extends object>(transport: T): T & { lineBuffer: LineMessageBuffer } {
-  const buffer = new LineMessageBuffer();
-  (transport as unknown as { _readBuffer: LineMessageBuffer })._readBuffer = buffer;
-  return Object.assign(transport, { lineBuffer: buffer });
-}
