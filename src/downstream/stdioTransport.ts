@@ -1,17 +1,16 @@
 import { createInterface } from 'node:readline';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { StdioServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
-import type { LineMessageBuffer } from '../shared/lineMessageBuffer.js';
-import { useLineMessageBuffer } from '../shared/sdkInternals.js';
-import { trackChild, untrackChild } from './childProcesses.js';
+import { ProcessGroupTransport } from './processGroupTransport.js';
+
+const KEPT_LINES = 5;
 
 /** Remembers the last lines a child wrote to stderr, to explain why it failed. */
 export class StderrTail {
   private lines: string[] = [];
   push(line: string): void {
     this.lines.push(line);
-    if (this.lines.length > 5) this.lines.shift();
+    if (this.lines.length > KEPT_LINES) this.lines.shift();
   }
   last(): string | undefined {
     return this.lines[this.lines.length - 1];
@@ -19,37 +18,18 @@ export class StderrTail {
 }
 
 /**
- * Spawns a stdio server with its `env` over the gateway's own environment. Each line the
- * child writes to stderr goes to the log under the server's name.
+ * Spawns a stdio server with its `env` over the gateway's own environment, in its own process
+ * group (see processGroupTransport.ts). Each line the child writes to stderr goes to the log
+ * under the server's name.
  */
-export function createStdioTransport(
-  config: StdioServerConfig,
-  log: Logger,
-  tail: StderrTail,
-): StdioClientTransport & { lineBuffer: LineMessageBuffer } {
+export function createStdioTransport(config: StdioServerConfig, log: Logger, tail: StderrTail): ProcessGroupTransport {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   Object.assign(env, config.env);
-  const transport = useLineMessageBuffer(
-    new StdioClientTransport({ command: config.command, args: config.args, env, cwd: config.cwd, stderr: 'pipe' }),
-  );
-  const stderr = transport.stderr;
-  if (stderr) {
-    createInterface({ input: stderr as unknown as NodeJS.ReadableStream, crlfDelay: Infinity }).on('line', (line) => {
-      tail.push(line);
-      log.info(line);
-    });
-  }
-  const start = transport.start.bind(transport);
-  transport.start = async () => {
-    await start();
-    const pid = transport.pid;
-    trackChild(pid);
-    const onclose = transport.onclose;
-    transport.onclose = () => {
-      untrackChild(pid);
-      onclose?.();
-    };
-  };
+  const transport = new ProcessGroupTransport({ command: config.command, args: config.args, env, cwd: config.cwd });
+  createInterface({ input: transport.stderr, crlfDelay: Infinity }).on('line', (line) => {
+    tail.push(line);
+    log.info(line);
+  });
   return transport;
 }
