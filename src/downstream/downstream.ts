@@ -139,7 +139,7 @@ export class Downstream extends DownstreamCatalog {
   }
 
   private attemptFailed(error: unknown): void {
-    const reason = explainFailure(this.config, error, httpTransports?.httpStatusOf(error), this.stderrTail.last());
+    const reason = explainFailure(this.config, error, httpTransports?.httpStatusOf(error), this.stderrTail.meaningful());
     const refused = [401, 403].includes(httpTransports?.httpStatusOf(error) ?? 0);
     if (this.everReady && !refused && !isAuthError(error)) return this.connectionLost(reason);
     if (isLoginRequired(error)) {
@@ -334,7 +334,7 @@ export class Downstream extends DownstreamCatalog {
         if (!current(client) || this.closed) return;
         this.connection = undefined;
         if (this.state.status !== 'ready') return;
-        const reason = explainClose(this.config, this.stderrTail.last());
+        const reason = explainClose(this.config, this.stderrTail.meaningful());
         this.log.error(`disconnected: ${reason}`);
         this.connectionLost(reason);
       },

@@ -2,8 +2,9 @@ import { createInterface } from 'node:readline';
 import type { StdioServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { ProcessGroupTransport } from './processGroupTransport.js';
+import { meaningfulStderrLine } from './stderrSummary.js';
 
-const KEPT_LINES = 5;
+const KEPT_LINES = 20;
 
 /** Remembers the last lines a child wrote to stderr, to explain why it failed. */
 export class StderrTail {
@@ -14,6 +15,10 @@ export class StderrTail {
   }
   last(): string | undefined {
     return this.lines[this.lines.length - 1];
+  }
+  /** The line that says what went wrong (an npm 404, a Python exception…), else the last one. */
+  meaningful(): string | undefined {
+    return meaningfulStderrLine(this.lines);
   }
 }
 
