@@ -56,6 +56,20 @@ test('meta mode: four tools; list_servers says what each server is for, its stat
   await assert.rejects(call(gw, 'a__echo', { text: 'direct' }), /Unknown tool: a__echo \(this gateway runs in meta mode/);
 });
 
+test('get_server_tools of a server that is not ready and has no tools: an error with its state and what to do', async () => {
+  const gw = await gateway({
+    gateway: { mode: 'meta' },
+    mcpServers: { dies: stdioServer('dies', { FIXTURE_MODE: 'exit-at-start' }), slow: stdioServer('slow', { FIXTURE_MODE: 'hang-at-connect' }) },
+  });
+  await waitFor(async () => data(await call(gw, 'list_servers', {})).servers.find((s) => s.name === 'dies')?.state === 'failed', { what: 'dies failed' });
+  const failed = await call(gw, 'get_server_tools', { server: 'dies' });
+  assert.equal(failed.isError, true);
+  assert.match(text(failed), /^dies is not ready: failed: process exited during start \(last stderr: fatal: fixture told to exit\)\. It failed .*`gateway doctor`\.$/);
+  const starting = await call(gw, 'get_server_tools', { server: 'slow', names: ['echo'] });
+  assert.equal(starting.isError, true);
+  assert.equal(text(starting), 'slow is not ready: connecting. It is starting; try again in a few seconds.');
+});
+
 test('search_tools ranks 200+ tools by BM25: the right tool is in the top 3 for every query (a substring filter is not)', async () => {
   const dir = tempDir();
   const servers = {};

@@ -119,6 +119,8 @@ export class MetaTools {
     if ('error' in lookup) return lookup.error;
     const found = lookup.server;
     let tools = this.visibleTools(agent, found);
+    // A server that is not ready may still show the tools it had; with none, say why and what to do.
+    if (found.state.status !== 'ready' && !tools.length) return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
     if (Array.isArray(args.names)) {
       const wanted = new Set(args.names.filter((name): name is string => typeof name === 'string'));
       const missing = [...wanted].filter((name) => !tools.some((tool) => tool.name === name));
