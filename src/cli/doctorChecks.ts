@@ -6,7 +6,6 @@ import { errorMessage } from '../log/logger.js';
 import { inspectAuthorization } from '../oauth/inspectAuthorization.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
 import { bearerChallenge } from '../oauth/wwwAuthenticate.js';
-import { describeExpiry } from './describeLogin.js';
 
 /** One thing `gateway doctor` found: fine, worth knowing, or a problem, with the fix to apply. */
 export interface Finding {
@@ -15,9 +14,9 @@ export interface Finding {
   fix?: string;
 }
 
-const ok = (text: string): Finding => ({ level: 'ok', text });
-const warn = (text: string, fix?: string): Finding => ({ level: 'warn', text, fix });
-const fail = (text: string, fix?: string): Finding => ({ level: 'fail', text, fix });
+export const ok = (text: string): Finding => ({ level: 'ok', text });
+export const warn = (text: string, fix?: string): Finding => ({ level: 'warn', text, fix });
+export const fail = (text: string, fix?: string): Finding => ({ level: 'fail', text, fix });
 const quote = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
 
 /** The store's directories must be 0700 and its files 0600, owned by this user. */
@@ -78,7 +77,13 @@ async function findExecutable(command: string, env: NodeJS.ProcessEnv, cwd = pro
   return undefined;
 }
 
-export async function checkHttpServer(server: HttpServerConfig, store: TokenStore, timeoutMs = 10_000): Promise<Finding[]> {
+/** What the static check of an HTTP server found, and whether it asked for an OAuth login (HTTP 401). */
+export interface HttpCheck {
+  findings: Finding[];
+  asksForLogin: boolean;
+}
+
+export async function checkHttpServer(server: HttpServerConfig, timeoutMs = 10_000): Promise<HttpCheck> {
   let response: Response;
   try {
     response = await fetch(server.url, {
@@ -92,24 +97,26 @@ export async function checkHttpServer(server: HttpServerConfig, store: TokenStor
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code === 'ECONNREFUSED' ? 'connection refused' : cause?.code === 'ENOTFOUND' ? 'host not found' : (cause?.message ?? errorMessage(error));
-    return [fail(`cannot reach ${server.url}: ${why}`, `check mcpServers.${server.name}.url and that the server is running`)];
+    return found([fail(`cannot reach ${server.url}: ${why}`, `check mcpServers.${server.name}.url and that the server is running`)]);
   }
   const status = response.status;
-  if (status === 401) return [ok(`reachable; asks for an OAuth login (HTTP 401)`), ...(await checkOAuth(server, store, response.headers.get('www-authenticate')))];
-  if (status >= 200 && status < 300) return [ok(`reachable; answers without a login (HTTP ${status})`)];
-  if (status === 403) return [fail(`HTTP 403: the server refuses the request`, `check mcpServers.${server.name}.headers (an API key?)`)];
+  if (status === 401) return { findings: [ok(`reachable; asks for an OAuth login (HTTP 401)`), ...(await checkOAuth(server, response.headers.get('www-authenticate')))], asksForLogin: true };
+  if (status >= 200 && status < 300) return found([ok(`reachable; answers without a login (HTTP ${status})`)]);
+  if (status === 403) return found([fail(`HTTP 403: the server refuses the request`, `check mcpServers.${server.name}.headers (an API key?)`)]);
   if ([400, 404, 405].includes(status) && server.transport !== 'sse') {
-    return [warn(`HTTP ${status} to a Streamable HTTP request: an older server? the gateway falls back to HTTP+SSE`, `if this is an SSE endpoint, set "type": "sse"`)];
+    return found([warn(`HTTP ${status} to a Streamable HTTP request: an older server? the gateway falls back to HTTP+SSE`, `if this is an SSE endpoint, set "type": "sse"`)]);
   }
-  return [warn(`answered HTTP ${status}`, `check mcpServers.${server.name}.url`)];
+  return found([warn(`answered HTTP ${status}`, `check mcpServers.${server.name}.url`)]);
 }
 
-async function checkOAuth(server: HttpServerConfig, store: TokenStore, header: string | null): Promise<Finding[]> {
-  const findings: Finding[] = [];
+const found = (findings: Finding[]): HttpCheck => ({ findings, asksForLogin: false });
+
+/** Can a login work: the authorization server's metadata, PKCE, a client. (Whether one is stored: doctorLogin.ts.) */
+async function checkOAuth(server: HttpServerConfig, header: string | null): Promise<Finding[]> {
   const challenge = bearerChallenge(header);
   try {
     const facts = await inspectAuthorization(server.url, challenge?.resourceMetadata, server.oauth);
-    findings.push(ok(`authorization server ${facts.issuer}: metadata valid, PKCE S256${facts.revocation ? ', token revocation' : ''}`));
+    const findings = [ok(`authorization server ${facts.issuer}: metadata valid, PKCE S256${facts.revocation ? ', token revocation' : ''}`)];
     if (server.oauth?.clientId) findings.push(ok(`client: static (oauth.clientId ${server.oauth.clientId})`));
     else if (facts.dynamicRegistration) findings.push(ok('client: registered automatically (dynamic client registration is offered)'));
     else {
@@ -120,17 +127,8 @@ async function checkOAuth(server: HttpServerConfig, store: TokenStore, header: s
         ),
       );
     }
+    return findings;
   } catch (error) {
-    findings.push(fail(`a login cannot work: ${errorMessage(error)}`, `ask the server's operator, or set mcpServers.${server.name}.oauth.authServerMetadataUrl if discovery is what fails`));
+    return [fail(`a login cannot work: ${errorMessage(error)}`, `ask the server's operator, or set mcpServers.${server.name}.oauth.authServerMetadataUrl if discovery is what fails`)];
   }
-  try {
-    const tokens = await store.readTokens(server.url);
-    if (!tokens) findings.push(warn('not logged in yet', `gateway auth login ${server.name} (or let serve/list open the browser)`));
-    else if (tokens.expires_at !== undefined && tokens.expires_at <= Date.now() && !tokens.refresh_token) {
-      findings.push(warn(`logged in, but ${describeExpiry(tokens)} and there is no refresh token`, `gateway auth login ${server.name}`));
-    } else findings.push(ok(`logged in; ${describeExpiry(tokens)}${tokens.refresh_token ? '; a refresh token renews it' : ''}`));
-  } catch (error) {
-    findings.push(fail(`cannot read the stored login: ${errorMessage(error)}`));
-  }
-  return findings;
 }

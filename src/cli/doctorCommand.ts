@@ -1,15 +1,19 @@
+import { ConfigNotFoundError } from '../config/findConfigFile.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
-import { checkHttpServer, checkStdioServer, checkStorePermissions, type Finding } from './doctorChecks.js';
+import { checkStorePermissions, type Finding } from './doctorChecks.js';
+import { checkServers } from './doctorServers.js';
 import { ExitCode } from './exitCodes.js';
 
 const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
 
 /**
- * `gateway doctor`: the config, the token store's permissions, and each server (reachable?
- * its OAuth metadata usable? logged in?), every finding with the fix to apply.
- * Exit 0 when nothing failed (warnings allowed), 1 when something did, 2 for a bad config.
+ * `gateway doctor`: the config, the token store's permissions, and each server: started and
+ * connected as `gateway list` does (ready with its tools, or why not), with the static checks
+ * that explain (command found, URL reachable, OAuth metadata usable, logged in). Every
+ * finding with the fix to apply. Exit 0 when nothing failed (warnings allowed), 1 when
+ * something did, 2 when there is no config or it is bad.
  */
 export async function doctor(configPath: string | undefined, options: RuntimeOptions): Promise<number> {
   const out: string[] = [];
@@ -25,7 +29,8 @@ export async function doctor(configPath: string | undefined, options: RuntimeOpt
   try {
     config = loadConfig(configPath);
   } catch (error) {
-    process.stdout.write(`Config\n  ✗ ${errorMessage(error)}\n      fix: correct the file (see mcp.example.json and the README's config reference)\n`);
+    show([configProblem(error)]);
+    process.stdout.write(`Config\n${out.join('\n')}\n`);
     return ExitCode.UsageOrConfig;
   }
   out.push(`Config: ${config.path}`);
@@ -37,17 +42,7 @@ export async function doctor(configPath: string | undefined, options: RuntimeOpt
   show(await checkStorePermissions(store));
 
   out.push('', 'Servers');
-  process.stderr.write(`Checking ${config.servers.length} server${config.servers.length === 1 ? '' : 's'}…\n`);
-  const results = await Promise.all(
-    config.servers.map(async (server): Promise<Finding[]> => {
-      if (server.disabled) return [{ level: 'ok', text: 'disabled; not checked' }];
-      try {
-        return server.kind === 'stdio' ? await checkStdioServer(server) : await checkHttpServer(server, store);
-      } catch (error) {
-        return [{ level: 'fail', text: `check failed: ${errorMessage(error)}` }];
-      }
-    }),
-  );
+  const results = await checkServers(config, store, options);
   for (const [index, server] of config.servers.entries()) {
     out.push(`  ${server.name} (${server.kind === 'stdio' ? 'stdio' : server.url})`);
     show(results[index]!, '    ');
@@ -55,4 +50,17 @@ export async function doctor(configPath: string | undefined, options: RuntimeOpt
   out.push('', failures ? `${failures} problem${failures === 1 ? '' : 's'} found.` : 'No problems found.');
   process.stdout.write(`${out.join('\n')}\n`);
   return failures ? ExitCode.SomeServersNotReady : ExitCode.Ok;
+}
+
+/** No config where one was looked for, or one that cannot be used: what is wrong and what to do. */
+function configProblem(error: unknown): Finding {
+  if (error instanceof ConfigNotFoundError && !error.explicit) {
+    return {
+      level: 'fail',
+      text: `no config file found; looked for ${error.candidates.join(' and ')}`,
+      fix: `create ${error.candidates[0]} (the .mcp.json of Claude Desktop and Claude Code: {"mcpServers": {…}}; see mcp.example.json), or pass one with --config PATH`,
+    };
+  }
+  if (error instanceof ConfigNotFoundError) return { level: 'fail', text: errorMessage(error), fix: 'check the path given with --config' };
+  return { level: 'fail', text: errorMessage(error), fix: "correct the file (see mcp.example.json and the README's config reference)" };
 }

@@ -189,10 +189,10 @@ Examples:
 
   program
     .command('doctor')
-    .description('check the config, the token store, and every server (reachable, OAuth metadata, login), with fixes')
+    .description('check the config, the token store, and every server: started and connected as list does (headless), with why not and the fix')
     .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
     .addOption(tokenStoreOption())
-    .addHelpText('after', `\nExit status: 0 no problems (warnings allowed), 1 problems found, 2 the config cannot be read.\n`)
+    .addHelpText('after', `\nExit status: 0 no problems (warnings allowed), 1 problems found, 2 no config file, or it cannot be read.\n`)
     .action(async (options: GlobalOptions) => {
       const { doctor } = await import('./doctorCommand.js');
       process.exitCode = await doctor(options.config, runtimeOptions(options));
