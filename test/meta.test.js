@@ -58,7 +58,7 @@ test('meta mode: four tools; list_servers says what each server is for, its stat
 
 test('get_server_tools of a server that is not ready and has no tools: an error with its state and what to do', async () => {
   const gw = await gateway({
-    gateway: { mode: 'meta' },
+    gateway: { mode: 'meta', startupTimeout: 500 },
     mcpServers: { dies: stdioServer('dies', { FIXTURE_MODE: 'exit-at-start' }), slow: stdioServer('slow', { FIXTURE_MODE: 'hang-at-connect' }) },
   });
   await waitFor(async () => data(await call(gw, 'list_servers', {})).servers.find((s) => s.name === 'dies')?.state === 'failed', { what: 'dies failed' });

@@ -118,8 +118,8 @@ export class MetaTools {
     const lookup = this.findServer(agent, args.server);
     if ('error' in lookup) return lookup.error;
     const found = lookup.server;
-    let tools = this.visibleTools(agent, found);
-    // A server that is not ready may still show the tools it had; with none, say why and what to do.
+    // A server that is not ready may still show its tools (from the catalog cache, or while reconnecting); with none, say why and what to do.
+    let tools = isListed(found) ? this.visibleTools(agent, found) : [];
     if (found.state.status !== 'ready' && !tools.length) return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
     if (Array.isArray(args.names)) {
       const wanted = new Set(args.names.filter((name): name is string => typeof name === 'string'));
