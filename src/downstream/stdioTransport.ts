@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { StdioServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
+import { LineTooLongError } from '../shared/lineMessageBuffer.js';
 import { ProcessGroupTransport } from './processGroupTransport.js';
 import { meaningfulStderrLine } from './stderrSummary.js';
 
@@ -32,6 +33,10 @@ export function createStdioTransport(config: StdioServerConfig, log: Logger, tai
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   Object.assign(env, config.env);
   const transport = new ProcessGroupTransport({ command: config.command, args: config.args, env, cwd: config.cwd });
+  // Set before the client connects, which chains its own handler after this one.
+  transport.onerror = (error) => {
+    if (error instanceof LineTooLongError) log.warn(`${error.message}; a call it answered fails at its timeout`);
+  };
   createInterface({ input: transport.stderr, crlfDelay: Infinity }).on('line', (line) => {
     tail.push(line);
     log.info(line);
