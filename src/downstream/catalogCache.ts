@@ -89,7 +89,8 @@ export class CatalogCache {
     const serialized = serialize(catalog);
     if (this.written.get(config.name) === serialized) return false;
     const file: CacheFile = { version: 1, server: config.name, configHash: configHash(config), savedAt: Date.now(), ...JSON.parse(serialized) };
-    await writeFileAtomic(this.path(config.name), `${JSON.stringify(file)}\n`);
+    // Not flushed to disk: a cache torn by a crash is unreadable, so ignored, and rewritten at the next start.
+    await writeFileAtomic(this.path(config.name), `${JSON.stringify(file)}\n`, { durable: false });
     this.written.set(config.name, serialized);
     return true;
   }

@@ -355,6 +355,7 @@ export class Downstream extends DownstreamCatalog {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    await this.saving;
     await this.auth?.close(); // Also ends a login in progress: its listener, lock and page.
     await this.pendingClient?.close().catch(() => {});
     await this.disconnect();

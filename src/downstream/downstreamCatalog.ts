@@ -22,6 +22,8 @@ export class DownstreamCatalog extends EventEmitter<{ changed: [] }> {
   serverInfo?: Implementation;
   /** Set while the lists are the cached ones (when they were saved); cleared once the server answers. */
   cachedAt?: number;
+  /** The catalog being saved, which closing waits for (a gateway stopped right after a start still leaves it). */
+  protected saving?: Promise<void>;
 
   constructor(
     readonly config: ServerConfig,
@@ -65,7 +67,16 @@ export class DownstreamCatalog extends EventEmitter<{ changed: [] }> {
   }
 
   /** The live catalog, kept for the next start (rewritten only when it changed). */
-  protected async saveCatalog(): Promise<void> {
+  protected saveCatalog(): Promise<void> {
+    const save = (this.saving ?? Promise.resolve()).then(() => this.saveNow());
+    this.saving = save;
+    void save.finally(() => {
+      if (this.saving === save) this.saving = undefined;
+    });
+    return save;
+  }
+
+  private async saveNow(): Promise<void> {
     if (!this.cache || this.state.status !== 'ready') return;
     const { tools, prompts, resources, resourceTemplates, instructions, serverInfo } = this;
     try {

@@ -15,14 +15,15 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 /**
  * Writes a file so that a reader sees the old content or the new, never a part: a temp file
  * in the same directory (mode 0600), flushed to disk, then renamed over the target.
+ * `durable: false` skips the flush, for a file that may be lost in a crash (a cache).
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string, { durable = true } = {}): Promise<void> {
   await ensurePrivateDir(dirname(path));
   const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', FILE_MODE);
   try {
     await handle.writeFile(content, 'utf8');
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
