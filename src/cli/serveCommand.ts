@@ -97,9 +97,10 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions & { m
     (message) => log.error(`config not reloaded: ${message}; still serving the previous config`),
   );
   process.once('exit', stopWatching);
-  const connected = downstreams.connectAll();
+  // The gate first: with every server cached it opens now, and a list already waiting is
+  // answered before the servers are spawned (30 spawns hold the event loop for a while).
   startup.start();
-  await connected;
+  await downstreams.connectAll();
   if (stopping) return;
   const ready = enabled.filter((server) => server.state.status === 'ready');
   const notReady = enabled.filter((server) => server.state.status !== 'ready');

@@ -40,9 +40,18 @@ export class DownstreamSet extends EventEmitter<{ changed: []; added: [Downstrea
     return this.servers.find((server) => server.name === name);
   }
 
-  /** Starts every connection; resolves when all have settled (ready or failed). */
-  connectAll(): Promise<void> {
-    return Promise.all(this.servers.map((server) => server.connect())).then(() => undefined);
+  /**
+   * Starts every connection; resolves when all have settled (ready or failed). One server is
+   * started per turn of the event loop: spawning is synchronous, and thirty spawns in a row
+   * would hold up the client's requests (its first tools/list among them) meanwhile.
+   */
+  async connectAll(): Promise<void> {
+    const connecting: Array<Promise<void>> = [];
+    for (const server of [...this.servers]) {
+      connecting.push(server.connect());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(connecting);
   }
 
   /**
