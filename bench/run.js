@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: the gateway against direct stdio, on the same fixture server.
-// Prints one table; `--json` prints the numbers as JSON. Run with `npm run bench`.
+// Prints one table; `--json` prints the numbers as JSON; `--startup` measures only the first
+// tools/list (cold and warm). Run with `npm run bench`.
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +63,7 @@ function waitForTools(client, expected) {
   });
 }
 
+const ms = (v) => `${v.toFixed(2)} ms`;
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function latency({ client, prefix }) {
@@ -133,6 +135,7 @@ async function startup(config, count, home) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const signed = (value) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(0)}`;
 const spread = (values) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
 
 /** Cold and warm first lists, `STARTUP_RUNS` of each, side by side with the servers alone. */
@@ -171,6 +174,11 @@ async function serversAlone(count) {
 const results = {};
 const direct = await connectDirect();
 const toolsPerServer = (await direct.client.listTools()).tools.length;
+const startupOnly = process.argv.includes('--startup');
+const rows = startupOnly ? (await direct.client.close(), []) : await perCall();
+for (const count of [1, 10, 30]) results[`startup${count}`] = await startups(count);
+
+async function perCall() {
 const byteRelay = await connectDirect([BYTE_RELAY]);
 results.latencyByteRelay = await latency(byteRelay);
 await byteRelay.client.close();
@@ -178,7 +186,8 @@ const viaGateway = await connectGateway(1);
 results.latencyDirect = await latency(direct);
 results.latencyGateway = await latency(viaGateway);
 results.throughputDirect = await throughput(direct);
-const rssBeforeLoad = rssMb(viaGateway.pid);
+results.rssBeforeLoad = rssMb(viaGateway.pid);
+const rssBeforeLoad = results.rssBeforeLoad;
 const loadRss = [];
 const sampler = setInterval(() => loadRss.push(rssMb(viaGateway.pid)), 50);
 results.throughputGateway = await throughput(viaGateway);
@@ -190,11 +199,8 @@ results.headOfLineDirect = await headOfLine(direct);
 results.headOfLineGateway = await headOfLine(viaGateway);
 await direct.client.close();
 await viaGateway.client.close();
-for (const count of [1, 10, 30]) results[`startup${count}`] = await startups(count);
-
 const r = results;
-const ms = (v) => `${v.toFixed(2)} ms`;
-const rows = [
+return [
   ['tools/call p50', ms(r.latencyDirect.p50), ms(r.latencyGateway.p50), `${(r.latencyGateway.p50 / r.latencyDirect.p50).toFixed(2)}×`],
   ['  floor: a bare byte-pipe relay p50', ms(r.latencyDirect.p50), ms(r.latencyByteRelay.p50), `${(r.latencyByteRelay.p50 / r.latencyDirect.p50).toFixed(2)}×`],
   ['tools/call p99', ms(r.latencyDirect.p99), ms(r.latencyGateway.p99), `${(r.latencyGateway.p99 / r.latencyDirect.p99).toFixed(2)}×`],
@@ -202,7 +208,10 @@ const rows = [
   ['1 MiB result p50', ms(r.bigDirect), ms(r.bigGateway), `${(r.bigGateway / r.bigDirect).toFixed(2)}×`],
   ['20 quick calls beside a 300 ms call', ms(r.headOfLineDirect), ms(r.headOfLineGateway), r.headOfLineGateway < 300 ? 'not blocked' : 'BLOCKED'],
 ];
-const lines = ['', 'measure                              direct          gateway         ratio', ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`), ''];
+}
+
+const r = results;
+const lines = rows.length ? ['', 'measure                              direct          gateway         ratio', ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`), ''] : [''];
 lines.push(
   `first tools/list, complete, after spawn (median of ${STARTUP_RUNS}, min–max in ms): as Claude Desktop lists, once right after initialize`,
   'servers  initialize   servers alone      cold (no cache)           warm (catalog cache)   idle RSS',
@@ -211,10 +220,10 @@ for (const count of [1, 10, 30]) {
   const s = r[`startup${count}`];
   const alone = median(s.alone);
   lines.push(
-    `${String(count).padStart(7)}  ${ms(median(s.initialized)).padEnd(11)}  ${`${ms(alone)}`.padEnd(17)}  ${`${ms(median(s.cold))} (+${(median(s.cold) - alone).toFixed(0)}; ${spread(s.cold)})`.padEnd(24)}  ${`${ms(median(s.warm))} (${spread(s.warm)})`.padEnd(21)}  ${median(s.rss).toFixed(1)} MB`,
+    `${String(count).padStart(7)}  ${ms(median(s.initialized)).padEnd(11)}  ${`${ms(alone)}`.padEnd(17)}  ${`${ms(median(s.cold))} (${signed(median(s.cold) - alone)}; ${spread(s.cold)})`.padEnd(24)}  ${`${ms(median(s.warm))} (${spread(s.warm)})`.padEnd(21)}  ${median(s.rss).toFixed(1)} MB`,
   );
 }
 lines.push('(servers alone: the same fixture servers started in parallel by one process, each initialized and listed; cold: + the gateway over them)');
-lines.push(`gateway RSS, 1 downstream: ${rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);
-lines.push(`(node ${process.version}, ${LATENCY_CALLS} sequential calls, ${THROUGHPUT_CALLS} calls for throughput, ${BIG_CALLS} × 1 MiB)`, '');
+if (!startupOnly) lines.push(`gateway RSS, 1 downstream: ${r.rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);
+lines.push(startupOnly ? `(node ${process.version})` : `(node ${process.version}, ${LATENCY_CALLS} sequential calls, ${THROUGHPUT_CALLS} calls for throughput, ${BIG_CALLS} × 1 MiB)`, '');
 process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(results, null, 2)}\n` : lines.join('\n'));
