@@ -23,12 +23,13 @@ async function gateway(env, servers, { extraEnv = {}, waitForPrefix } = {}) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const requests = (f, grant) => f.records.tokenRequests.filter((r) => r.grant_type === grant);
 
+const SECRET = 's3cret+value/123==';
 for (const method of ['client_secret_basic', 'client_secret_post']) {
-  test(`client credentials with a secret (${method}, as the server lists): no browser, ever; a new token when it expires`, async () => {
-    const f = await fixture({ accessTokenTtl: 2, dcr: false, authMethods: [method], clients: [{ client_id: 'daemon', client_secret: 's3cret-value-123', redirect_uris: [] }] });
+  test(`client credentials with a secret (${method}, as the server lists; a base64 secret with + / =, sent as it is): no browser, ever; a new token when it expires`, async () => {
+    const f = await fixture({ accessTokenTtl: 2, dcr: false, authMethods: [method], clients: [{ client_id: 'daemon', client_secret: SECRET, redirect_uris: [] }] });
     const env = oauthHome();
     const gw = await gateway(env, { ci: { url: f.mcpUrl, oauth: { grant: 'client_credentials', clientId: 'daemon', clientSecret: '${CI_SECRET}' } } }, {
-      extraEnv: { CI_SECRET: 's3cret-value-123' },
+      extraEnv: { CI_SECRET: SECRET },
       waitForPrefix: 'ci',
     });
     await sleep(2100);
@@ -38,7 +39,7 @@ for (const method of ['client_secret_basic', 'client_secret_post']) {
     assert.ok(grants.every((r) => r.status === 200 && r.auth_method === method && r.client_id === 'daemon'));
     assert.equal(f.records.authorizeRequests.length, 0);
     assert.equal(browserLaunches(env).length, 0);
-    assert.ok(!gw.stderr().includes('s3cret-value-123'));
+    assert.ok(!gw.stderr().includes(SECRET));
   });
 }
 

@@ -13,7 +13,7 @@ import { LoginRequiredError } from '../dist/oauth/oauthErrors.js';
 import { TokenStore } from '../dist/oauth/tokenStore.js';
 import { chooseClientAuthMethod, applyClientAuthentication, basicCredentials } from '../dist/oauth/clientAuthentication.js';
 import { Logger } from '../dist/log/logger.js';
-import { selectClientAuthMethod } from '@modelcontextprotocol/sdk/client/auth.js';
+import { exchangeAuthorization, selectClientAuthMethod } from '@modelcontextprotocol/sdk/client/auth.js';
 import { tempDir } from './helpers/gatewayProcess.js';
 
 const T0 = 1_700_000_000_000;
@@ -194,13 +194,39 @@ test("client authentication: the same choice as the SDK's own for its token requ
   for (const list of lists) for (const client of clients) assert.equal(chooseClientAuthMethod(client, list), selectClientAuthMethod(client, list), JSON.stringify({ client, list }));
 });
 
-test('client authentication applied: Basic in the header (each part form-encoded, RFC 6749 §2.3.1), post and none in the body, a signed assertion by the signer', async () => {
+test("client authentication: the Basic header is the SDK's own, byte for byte, for secrets with + / = % and spaces", async () => {
+  const metadata = {
+    issuer: 'https://as.example.com',
+    authorization_endpoint: 'https://as.example.com/authorize',
+    token_endpoint: 'https://as.example.com/token',
+    response_types_supported: ['code'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic'],
+  };
+  for (const client of [
+    { client_id: 'app', client_secret: 'q+8/Zw==' },
+    { client_id: 'app.example', client_secret: 'p%ss w:rd' },
+  ]) {
+    let sdkHeader;
+    const fetchFn = async (url, init) => {
+      sdkHeader = new Headers(init.headers).get('authorization');
+      return Response.json({ access_token: 'at', token_type: 'Bearer' });
+    };
+    await exchangeAuthorization(metadata.issuer, { metadata, clientInformation: client, authorizationCode: 'c', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/callback', fetchFn });
+    const ours = { headers: new Headers(), body: new URLSearchParams(), url: metadata.token_endpoint };
+    await applyClientAuthentication(chooseClientAuthMethod(client, metadata.token_endpoint_auth_methods_supported), client, ours);
+    assert.ok(sdkHeader?.startsWith('Basic '), 'the SDK sent Basic');
+    assert.equal(ours.headers.get('authorization'), sdkHeader, JSON.stringify(client));
+  }
+});
+
+test('client authentication applied: Basic in the header (id:secret raw, base64), post and none in the body, a signed assertion by the signer', async () => {
   const request = () => ({ headers: new Headers(), body: new URLSearchParams({ grant_type: 'refresh_token' }), url: 'https://as.example.com/token' });
-  const odd = { client_id: 'app:1', client_secret: 'p%ss w:rd' };
+  const base64Secret = { client_id: 'app-1', client_secret: 'q+8/Zw==' };
   const basic = request();
-  await applyClientAuthentication('client_secret_basic', odd, basic);
-  assert.equal(basic.headers.get('authorization'), `Basic ${Buffer.from('app%3A1:p%25ss%20w%3Ard').toString('base64')}`);
-  assert.equal(basic.headers.get('authorization'), basicCredentials('app:1', 'p%ss w:rd'));
+  await applyClientAuthentication('client_secret_basic', base64Secret, basic);
+  const sent = Buffer.from(basic.headers.get('authorization').replace(/^Basic /, ''), 'base64').toString('utf8');
+  assert.equal(sent, 'app-1:q+8/Zw==', 'the secret as it is: not %2B, %2F, %3D');
+  assert.equal(basic.headers.get('authorization'), basicCredentials('app-1', 'q+8/Zw=='));
   assert.equal(basic.body.toString(), 'grant_type=refresh_token', 'no credentials in the body');
 
   const post = request();

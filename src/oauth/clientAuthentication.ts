@@ -27,6 +27,8 @@ export type ClientAssertionSigner = NonNullable<OAuthClientProvider['addClientAu
  *    to support; `none` for a public client.
  * 4. Else, for a client with a secret, Basic before post where listed; `none` where listed.
  * 5. Else what the client has: post for a secret (the server will say if it refuses), else `none`.
+ * Basic sends `client_id:client_secret` raw in base64, as the SDK does, not form-encoded first
+ * as RFC 6749 §2.3.1 asks: many servers do not decode it (see basicCredentials).
  * `supported` is the endpoint's list from the metadata: `token_endpoint_auth_methods_supported`,
  * or `revocation_endpoint_auth_methods_supported` for revocation (RFC 8414 §2).
  * @see [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-2.3.1), [RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.2), [RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414.html#section-2)
@@ -89,7 +91,19 @@ export function clientAuthenticator(client: () => Promise<AuthenticatingClient |
   };
 }
 
-/** An `Authorization: Basic` value for client credentials (RFC 6749 §2.3.1: each part form-encoded first). */
+/**
+ * The `Authorization: Basic` value for client credentials, the only place the gateway makes
+ * one: `client_id:client_secret` as they are, base64 (UTF-8), byte for byte what the SDK sends
+ * (its `applyBasicAuth`) for any ASCII id and secret.
+ *
+ * RFC 6749 §2.3.1 says to form-encode each part first, but the SDK does not, and many deployed
+ * authorization servers do not URL-decode Basic credentials: a secret that is itself base64,
+ * with `+`, `/` or `=`, would reach them as `%2B`, `%2F`, `%3D` and be refused. Interoperating
+ * with those servers wins over the letter of the RFC here; an id or secret with `%` or a
+ * space, which a decoding server would read differently, is rare, and post (or a key) serves
+ * such a client, as it does one whose id holds a `:` (RFC 7617 §2: Basic cannot carry it raw).
+ * @see [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-2.3.1), [RFC 7617 §2](https://www.rfc-editor.org/rfc/rfc7617.html#section-2)
+ */
 export function basicCredentials(clientId: string, clientSecret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
+  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
 }
