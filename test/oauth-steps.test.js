@@ -9,7 +9,7 @@ import { resourceIndicator } from '../dist/oauth/resourcePolicy.js';
 import { withDiscoveryFallbacks } from '../dist/oauth/discovery.js';
 import { expiresSoon, expired } from '../dist/oauth/tokenTiming.js';
 import { ServerChallenges, MAX_STEP_UPS } from '../dist/oauth/serverChallenges.js';
-import { LoginRequiredError } from '../dist/oauth/oauthErrors.js';
+import { LoginRequiredError } from '../dist/shared/errors.js';
 import { TokenStore } from '../dist/oauth/tokenStore.js';
 import { chooseClientAuthMethod, applyClientAuthentication, basicCredentials } from '../dist/oauth/clientAuthentication.js';
 import { Logger } from '../dist/log/logger.js';

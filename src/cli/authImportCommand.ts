@@ -3,7 +3,8 @@ import type { GatewayConfig } from '../config/types.js';
 import { ConfigError } from '../config/configError.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
-import { BundleError, isEncryptedBundle, openBundle } from '../oauth/loginBundle.js';
+import { BundleError } from '../shared/errors.js';
+import { isEncryptedBundle, openBundle } from '../oauth/loginBundle.js';
 import { ExitCode } from './exitCodes.js';
 import { readPassphrase } from './promptPassphrase.js';
 

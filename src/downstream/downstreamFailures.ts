@@ -1,28 +1,49 @@
 import type { ServerConfig } from '../config/types.js';
 import { errorMessage } from '../log/logger.js';
 import { redact } from '../log/redact.js';
+import { GatewayError, ServerClosedError, type GatewayErrorCode } from '../shared/errors.js';
 
 /**
  * How a failure is read: which errors are the login's own (reported as they are, never taken
  * for a server that went away), which may pass if tried again later, and the words for each.
- * Pure functions: the HTTP status and the stderr line are handed in.
+ * Pure functions: the HTTP status and the stderr line are handed in. The gateway's errors are
+ * told apart by their class (GatewayError), `code` and `retry` class, never by name or message.
  */
 
-/** Failures that a later attempt may not meet: the server is retried slowly in the background. */
-const RETRYABLE_AUTH_ERRORS = new Set(['TransientAuthError', 'LockTimeoutError']);
-/** Failures of the login itself. */
-const AUTH_ERRORS = new Set([...RETRYABLE_AUTH_ERRORS, 'OAuthFlowError', 'UnsafeAuthorizationServerError', 'LoginRequiredError', 'TokenStoreUnavailableError']);
-/** Failures worded as "login failed: …". */
-const LOGIN_FAILURES = new Set([...RETRYABLE_AUTH_ERRORS, 'OAuthFlowError', 'UnsafeAuthorizationServerError', 'LoginRequiredError', 'CallbackPortInUseError']);
+/** The failures of a server's OAuth side: its login, its tokens, their store. */
+const LOGIN_SIDE: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>([
+  'oauth_flow',
+  'unsafe_authorization_server',
+  'transient_auth',
+  'login_required',
+  'callback_port_in_use',
+  'lock_timeout',
+  'token_store_unavailable',
+]);
+/** Of those, the authorization server's refusals and the rules it broke (the others are transient). */
+const REFUSED_BY_AUTH_SERVER: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['oauth_flow', 'unsafe_authorization_server']);
 
-const nameOf = (error: unknown) => (error as Error | undefined)?.name ?? '';
+/** The error if it is one of the login side's. */
+const loginSide = (error: unknown): GatewayError | undefined => (error instanceof GatewayError && LOGIN_SIDE.has(error.code) ? error : undefined);
 
-export const isRetryableAuthError = (error: unknown) => RETRYABLE_AUTH_ERRORS.has(nameOf(error));
-export const isAuthError = (error: unknown) => AUTH_ERRORS.has(nameOf(error));
+/** Failures of the login itself, or of the store its tokens are kept in. */
+export const isAuthError = (error: unknown) => loginSide(error) !== undefined;
+/** Failures that a later attempt may not meet (the network, a busy lock): the server is retried slowly in the background. */
+export const isRetryableAuthError = (error: unknown) => loginSide(error)?.retry === 'transient';
 /** No login can start by itself now (headless, or the browser-tab limit). */
-export const isLoginRequired = (error: unknown) => nameOf(error) === 'LoginRequiredError';
+export const isLoginRequired = (error: unknown) => loginSide(error)?.retry === 'needs-login';
+
 /** The authorization server failed or refused for good (the tokens cannot be renewed now). */
-export const isAuthServerFailure = (error: unknown) => isRetryableAuthError(error) || ['OAuthFlowError', 'UnsafeAuthorizationServerError'].includes(nameOf(error));
+export function isAuthServerFailure(error: unknown): boolean {
+  const failure = loginSide(error);
+  return failure !== undefined && (failure.retry === 'transient' || REFUSED_BY_AUTH_SERVER.has(failure.code));
+}
+
+/** Worded "login failed: …": every failure of the login side but the store's own, whose message says what to do about the store. */
+function isLoginFailure(error: unknown): boolean {
+  const failure = loginSide(error);
+  return failure !== undefined && failure.code !== 'token_store_unavailable';
+}
 
 /** Why a connection attempt failed, in words that say what to check. */
 export function explainFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, stderrLine: string | undefined): string {
@@ -31,15 +52,16 @@ export function explainFailure(config: ServerConfig, error: unknown, httpStatus:
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return `command not found: ${config.command} (check "command" and PATH)`;
     if (code === 'EACCES') return `command not executable: ${config.command}`;
-    if (/Connection closed/i.test(message)) return `process exited during start${stderrLine ? ` (last stderr: ${stderrLine})` : ''}`;
+    if (error instanceof ServerClosedError) return `process exited during start${stderrLine ? ` (last stderr: ${stderrLine})` : ''}`;
     return stderrLine ? `${message} (last stderr: ${stderrLine})` : message;
   }
   if (httpStatus === 401) return 'the server requires an OAuth login (HTTP 401) and none succeeded';
-  if (LOGIN_FAILURES.has(nameOf(error))) return `login failed: ${redact(message)}`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (isLoginFailure(error)) return `login failed: ${redact(message)}`;
+  const network = networkError(error);
+  const cause = ((network ?? error) as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code === 'ECONNREFUSED') return `cannot reach ${config.url}: connection refused (is the server running?)`;
   if (cause?.code === 'ENOTFOUND') return `cannot reach ${config.url}: host not found`;
-  if (cause?.message && /fetch failed/.test(message)) return `cannot reach ${config.url}: ${cause.message}`;
+  if (network && cause?.message) return `cannot reach ${config.url}: ${cause.message}`;
   return message;
 }
 
@@ -48,10 +70,14 @@ export function explainClose(config: ServerConfig, stderrLine: string | undefine
   return config.kind === 'stdio' ? `process exited${stderrLine ? ` (last stderr: ${stderrLine})` : ''}` : 'connection closed by the server';
 }
 
-/** The failure of a request that never got an HTTP answer (refused, reset, unreachable), itself or as the cause of another error. */
+/**
+ * The failure of a request that never got an HTTP answer (refused, reset, unreachable), itself
+ * or as the cause of another error: fetch rejects with a TypeError whose cause is the system
+ * error, with its code (ECONNREFUSED, ECONNRESET, ENOTFOUND…).
+ */
 export function networkError(error: unknown): TypeError | undefined {
   const isNetwork = (candidate: unknown): candidate is TypeError =>
-    candidate instanceof TypeError && /fetch failed/.test(candidate.message) && Boolean((candidate as { cause?: { code?: string } }).cause?.code);
+    candidate instanceof TypeError && typeof (candidate as { cause?: { code?: unknown } }).cause?.code === 'string';
   const cause = (error as { cause?: unknown } | undefined)?.cause;
   return isNetwork(error) ? error : isNetwork(cause) ? cause : undefined;
 }

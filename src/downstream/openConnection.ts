@@ -1,6 +1,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  ErrorCode,
+  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -11,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { errorMessage, type Logger } from '../log/logger.js';
+import { ServerClosedError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
 import type * as HttpTransportModule from './httpTransport.js';
 import { fetchLists, type ListKind, type ServerLists } from './serverLists.js';
@@ -83,12 +86,30 @@ export async function openConnection(options: OpenOptions): Promise<Connection> 
   }
 }
 
+/**
+ * Initializes and reads the lists. A request that fails because the transport closed (the
+ * SDK's ConnectionClosed, which a server may also send as its own error code) becomes
+ * ServerClosedError: the process exited, or the stream ended, before the server was ready.
+ */
 async function connectWith(transport: Transport, kind: TransportKind, options: OpenOptions): Promise<Connection> {
+  let closed = false;
+  try {
+    return await initialize(transport, kind, options, () => (closed = true));
+  } catch (error) {
+    if (closed && error instanceof McpError && error.code === ErrorCode.ConnectionClosed) throw new ServerClosedError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+async function initialize(transport: Transport, kind: TransportKind, options: OpenOptions, onClosed: () => void): Promise<Connection> {
   const { handlers, declared } = options;
   // Only what the gateway's client declared: a server must not offer what then fails with -32601.
   const client = new Client(CLIENT_INFO, { capabilities: declared });
   options.onClient(client);
-  client.onclose = () => handlers.closed(client);
+  client.onclose = () => {
+    onClosed();
+    handlers.closed(client);
+  };
   client.onerror = (error) => handlers.error(client, error);
   client.fallbackNotificationHandler = async (notification) => handlers.notification(notification);
   handlers.setup(client, declared);

@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '../log/logger.js';
-import { LoginRequiredError } from './oauthErrors.js';
+import { LoginRequiredError } from '../shared/errors.js';
 import type { TokenStore } from './tokenStore.js';
 
 /** No automatic browser launch for a server more often than this (across processes). */

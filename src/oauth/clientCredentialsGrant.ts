@@ -4,7 +4,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { OAuthServerConfig } from '../config/types.js';
 import type { AuthContext } from './authContext.js';
 import { clientAuthenticator } from './clientAuthentication.js';
-import { OAuthFlowError, TransientAuthError } from './oauthErrors.js';
+import { OAuthFlowError, TransientAuthError } from '../shared/errors.js';
 import { privateKeyJwtSigner } from './privateKeyJwt.js';
 import { sanitize } from './sanitizeError.js';
 import { withTransientRetries } from './tokenErrors.js';
@@ -27,7 +27,9 @@ export async function clientCredentialsTokens(ctx: AuthContext, attempts: number
     return storedTokensFrom(result, 'the token response', { issuer: discovery.authorizationServerUrl });
   } catch (error) {
     if (error instanceof TransientAuthError) throw error;
-    throw new OAuthFlowError('client_credentials_refused', `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`);
+    throw new OAuthFlowError('client_credentials_refused', `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`, {
+      cause: error,
+    });
   }
 }
 

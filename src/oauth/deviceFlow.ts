@@ -2,7 +2,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { OAuthTokensSchema, type OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { redact, registerSecret } from '../log/redact.js';
 import { sleep } from './backoff.js';
-import { OAuthFlowError, TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { OAuthFlowError, TransientAuthError, UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { checkEndpointUrl } from './urlRules.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';

@@ -2,7 +2,7 @@ import { registerClient, type OAuthDiscoveryState } from '@modelcontextprotocol/
 import type { AuthContext } from './authContext.js';
 import { clientAuthenticator, type AuthenticatingClient } from './clientAuthentication.js';
 import { DEVICE_CODE_GRANT, runDeviceFlow } from './deviceFlow.js';
-import { OAuthFlowError, UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { OAuthFlowError, UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { storedTokensFrom, type StoredClient, type StoredTokens } from './tokenStore.js';
 import { checkEndpointUrl } from './urlRules.js';
 

@@ -1,5 +1,5 @@
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
-import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { checkEndpointUrl } from './urlRules.js';
 
 /**

@@ -4,7 +4,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { OAuthServerConfig } from '../config/types.js';
 import { clientAuthenticator, type ClientAssertionSigner } from './clientAuthentication.js';
 import { checkDiscovery } from './discoveryChecks.js';
-import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { privateKeyJwtSigner } from './privateKeyJwt.js';
 import { omitsResource } from './resourcePolicy.js';
 import { storedTokensFrom, type StoredClient, type StoredTokens, type TokenStore } from './tokenStore.js';

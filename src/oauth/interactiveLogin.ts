@@ -5,7 +5,7 @@ import type { AuthContext } from './authContext.js';
 import type { LaunchLog } from './browserLaunches.js';
 import { startLoginListener } from './loginListener.js';
 import type { CallbackExpectations, LoopbackListener, ReceivedCallback } from './loopbackListener.js';
-import { OAuthFlowError } from './oauthErrors.js';
+import { OAuthFlowError } from '../shared/errors.js';
 import { readPastedCode, type PasteReader } from './pastedCode.js';
 import { sanitize } from './sanitizeError.js';
 

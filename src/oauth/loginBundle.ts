@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { deriveKey, seal, unseal, SCRYPT_PARAMS, type Sealed } from './storage/aesGcm.js';
 import type { StoredClient, StoredTokens } from './tokenStore.js';
+import { BundleError } from '../shared/errors.js';
 
 /**
  * The file `gateway auth export` writes and `gateway auth import` reads: the logins of some
@@ -29,13 +30,6 @@ interface EncryptedBundle {
   format: typeof BUNDLE_FORMAT;
   version: 1;
   encrypted: Sealed & { kdf: 'scrypt'; salt: string; N: number; r: number; p: number };
-}
-
-export class BundleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BundleError';
-  }
 }
 
 function checksum(servers: BundledLogin[]): string {

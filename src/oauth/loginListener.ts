@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { AuthContext } from './authContext.js';
-import { CallbackPortInUseError, startLoopbackListener, type LoopbackListener } from './loopbackListener.js';
-import { OAuthFlowError } from './oauthErrors.js';
+import { CallbackPortInUseError, OAuthFlowError } from '../shared/errors.js';
+import { startLoopbackListener, type LoopbackListener } from './loopbackListener.js';
 
 /**
  * The loopback listener of a login (RFC 8252 §7.3): on the configured callback port (taken:
@@ -27,7 +27,9 @@ async function startOnConfiguredPort(port: number, serverName: string): Promise<
     return await startLoopbackListener(port);
   } catch (error) {
     if (!(error instanceof CallbackPortInUseError)) throw error;
-    throw new OAuthFlowError('port_in_use', `${error.message}; free it, or change mcpServers.${serverName}.oauth.callbackPort (the client registration must list the new port too)`);
+    throw new OAuthFlowError('port_in_use', `${error.message}; free it, or change mcpServers.${serverName}.oauth.callbackPort (the client registration must list the new port too)`, {
+      cause: error,
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { failurePage, rejectedPage, successPage } from './callbackPages.js';
-import { OAuthFlowError } from './oauthErrors.js';
+import { CallbackPortInUseError, OAuthFlowError } from '../shared/errors.js';
 
 export const CALLBACK_PATH = '/callback';
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 5 * 60 * 1000;
@@ -30,13 +30,6 @@ export interface LoopbackListener {
   /** Resolves with the one good callback; rejects on an `error` callback, a wrong `iss`, or the timeout. */
   waitForCode(expect: CallbackExpectations): Promise<ReceivedCallback>;
   close(): Promise<void>;
-}
-
-export class CallbackPortInUseError extends Error {
-  constructor(readonly port: number) {
-    super(`the OAuth callback port 127.0.0.1:${port} is in use by another program`);
-    this.name = 'CallbackPortInUseError';
-  }
 }
 
 export type CallbackVerdict =
@@ -116,7 +109,7 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
   server.on('clientError', (_error, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new CallbackPortInUseError(port) : error),
+      reject(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? new CallbackPortInUseError(port, { cause: error }) : error),
     );
     server.listen(port, '127.0.0.1', () => resolve());
   });
@@ -155,9 +148,9 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
           const verdict = judgeCallback(url.searchParams, expect);
           if (verdict.kind === 'reject') return void reply(400, rejectedPage(verdict.reason));
           if (verdict.kind === 'fail') {
-            const iss = verdict.error.code === 'invalid_iss';
-            const html = failurePage(expect.serverName, verdict.error.code, iss ? 'the response did not come from the expected authorization server' : verdict.description);
-            return fail(reply, verdict.error, html, verdict.error.code === 'invalid_iss' ? 400 : 200);
+            const iss = verdict.error.oauthError === 'invalid_iss';
+            const html = failurePage(expect.serverName, verdict.error.oauthError, iss ? 'the response did not come from the expected authorization server' : verdict.description);
+            return fail(reply, verdict.error, html, iss ? 400 : 200);
           }
           const code = verdict.code;
           clearTimeout(timer);

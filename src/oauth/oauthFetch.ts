@@ -1,6 +1,6 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { checkEndpointUrl } from './urlRules.js';
-import { TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { TransientAuthError, UnsafeAuthorizationServerError } from '../shared/errors.js';
 
 export const OAUTH_TIMEOUT_MS = 15_000;
 export const OAUTH_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -27,14 +27,15 @@ export function createOAuthFetch(
     const follow = init?.redirect !== 'manual' && init?.redirect !== 'error' && (method === 'GET' || method === 'HEAD');
     let requestInit: RequestInit = { ...init, redirect: 'manual' };
     for (let hop = 0; ; hop++) {
-      const signal = init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
       let response: Response;
       try {
         response = await base(url, { ...requestInit, signal });
       } catch (error) {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        const why = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
-        throw new TransientAuthError(`cannot reach ${url.origin}: ${why}`);
+        const why = timeout.aborted ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+        throw new TransientAuthError(`cannot reach ${url.origin}: ${why}`, { cause: error });
       }
       const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
       if (!location || !follow) return capBody(response, maxBytes, url);

@@ -1,5 +1,5 @@
 import { judgeCallback, type CallbackExpectations } from './loopbackListener.js';
-import { OAuthFlowError } from './oauthErrors.js';
+import { OAuthFlowError } from '../shared/errors.js';
 
 /** Where `gateway auth login --paste` reads what the user pastes, and says what is wrong with it. */
 export interface PasteReader {

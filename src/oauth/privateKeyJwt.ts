@@ -4,7 +4,7 @@ import { createPrivateKeyJwtAuth } from '@modelcontextprotocol/sdk/client/auth-e
 import type { OAuthServerConfig } from '../config/types.js';
 import { registerSecret } from '../log/redact.js';
 import type { ClientAssertionSigner } from './clientAuthentication.js';
-import { OAuthFlowError } from './oauthErrors.js';
+import { OAuthFlowError } from '../shared/errors.js';
 
 /** The JWT algorithm for a private key: RS256 for RSA, ES256/384/512 by curve, EdDSA for Ed25519; or as configured. */
 export function keyAlgorithm(pem: string, configured?: string): string {
@@ -31,7 +31,7 @@ export function configuredPrivateKey(oauth: OAuthServerConfig | undefined): stri
   try {
     return readFileSync(oauth.privateKeyFile, 'utf8');
   } catch (error) {
-    throw new OAuthFlowError('private_key_unreadable', `cannot read oauth.privateKeyFile ${oauth.privateKeyFile}: ${(error as Error).message}`);
+    throw new OAuthFlowError('private_key_unreadable', `cannot read oauth.privateKeyFile ${oauth.privateKeyFile}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -1,5 +1,5 @@
 import { redact } from '../log/redact.js';
-import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { UnsafeAuthorizationServerError } from '../shared/errors.js';
 
 const MAX_ERROR_LENGTH = 400;
 

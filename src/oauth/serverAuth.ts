@@ -13,7 +13,7 @@ import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
 import { interactiveLogin, type LoginOptions } from './interactiveLogin.js';
 import { DEFAULT_CALLBACK_TIMEOUT_MS } from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
-import { LoginRequiredError } from './oauthErrors.js';
+import { LoginRequiredError } from '../shared/errors.js';
 import { showAuthorizationUrl } from './openBrowser.js';
 import type { PasteReader } from './pastedCode.js';
 import { probeServer } from './probeServer.js';

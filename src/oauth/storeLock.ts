@@ -2,6 +2,7 @@ import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { LockTimeoutError, LockUnavailableError } from '../shared/errors.js';
 import { ensurePrivateDir, FILE_MODE } from './atomicFile.js';
 
 interface LockOwner {
@@ -10,24 +11,6 @@ interface LockOwner {
   acquired_at: number;
   /** Unique per acquisition: a holder removes the file only if it still names this. */
   nonce?: string;
-}
-
-/** The lock cannot be taken at all (read-only or full disk, no permission): not a wait. */
-export class LockUnavailableError extends Error {
-  constructor(path: string, cause: unknown) {
-    super(`cannot create the lock ${path} (${(cause as Error).message})`);
-    this.name = 'LockUnavailableError';
-  }
-}
-
-export class LockTimeoutError extends Error {
-  constructor(path: string, owner: LockOwner | undefined, waitedMs: number) {
-    super(
-      `another gateway process${owner ? ` (pid ${owner.pid})` : ''} has held ${path} for over ${Math.round(waitedMs / 1000)} s; ` +
-        'if no gateway is logging in, delete that file',
-    );
-    this.name = 'LockTimeoutError';
-  }
 }
 
 /** The holder touches its lock file this often, however long it holds it (a login can take minutes). */

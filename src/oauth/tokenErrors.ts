@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { Logger } from '../log/logger.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { OAuthFlowError, TransientAuthError, UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { GatewayError, TransientAuthError, type RetryClass } from '../shared/errors.js';
 import { sanitize } from './sanitizeError.js';
 
 /**
@@ -25,14 +25,17 @@ import { sanitize } from './sanitizeError.js';
 export type TokenErrorKind = 'transient' | 'grant' | 'client' | 'fatal';
 
 export function classifyTokenError(error: unknown): TokenErrorKind {
-  if (error instanceof TransientAuthError) return 'transient';
+  // The gateway's own errors say it themselves: a network failure or a busy lock passes; a rule broken (non-Bearer token, oversize answer) does not.
+  if (error instanceof GatewayError) return GATEWAY_RETRY_KIND[error.retry];
   if (error instanceof InvalidClientError || error instanceof UnauthorizedClientError) return 'client';
   if (error instanceof InvalidGrantError || error instanceof InvalidScopeError || error instanceof InvalidTargetError) return 'grant';
   if (error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError) return 'transient';
-  // A rule broken (non-Bearer token, oversize answer) or a request the server cannot take.
-  if (error instanceof OAuthError || error instanceof UnsafeAuthorizationServerError || error instanceof OAuthFlowError) return 'fatal';
+  // A request the server cannot take.
+  if (error instanceof OAuthError) return 'fatal';
   return 'transient';
 }
+
+const GATEWAY_RETRY_KIND: Record<RetryClass, TokenErrorKind> = { transient: 'transient', 'needs-login': 'grant', fatal: 'fatal' };
 
 /**
  * Runs a token request, retrying what may pass (see classifyTokenError) with backoff and
@@ -46,7 +49,7 @@ export async function withTransientRetries<T>(what: string, request: () => Promi
     } catch (error) {
       if (classifyTokenError(error) !== 'transient') throw error;
       const why = sanitize(error).message;
-      if (attempt + 1 >= attempts) throw new TransientAuthError(`${what} failed ${attempts} times: ${why}`);
+      if (attempt + 1 >= attempts) throw new TransientAuthError(`${what} failed ${attempts} times: ${why}`, { cause: error });
       const delay = backoffDelay(attempt);
       log().warn(`${what} failed (${why}); retrying in ${(delay / 1000).toFixed(1)} s`);
       await sleep(delay);

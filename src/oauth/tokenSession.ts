@@ -2,7 +2,7 @@ import { errorMessage } from '../log/logger.js';
 import { redact, registerSecret } from '../log/redact.js';
 import { backoffDelay } from './backoff.js';
 import type { FlowLog } from './flowLog.js';
-import { OAuthFlowError } from './oauthErrors.js';
+import { OAuthFlowError } from '../shared/errors.js';
 import { classifyTokenError, withTransientRetries } from './tokenErrors.js';
 import type { StoredTokens, TokenStore } from './tokenStore.js';
 import { expired, expiresSoon } from './tokenTiming.js';
@@ -150,7 +150,7 @@ export class TokenSession {
   private async refreshFailed(error: unknown): Promise<undefined> {
     const kind = classifyTokenError(error);
     if (kind === 'transient') throw error;
-    if (kind === 'fatal') throw new OAuthFlowError('refresh_refused', `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`);
+    if (kind === 'fatal') throw new OAuthFlowError('refresh_refused', `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`, { cause: error });
     if (kind === 'client') {
       this.log.warn('the authorization server no longer knows this client (invalid_client); registering again at the next login');
       await this.options.store.delete(this.options.url, this.options.configuredClient ? ['tokens'] : ['tokens', 'client']);

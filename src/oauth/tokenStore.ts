@@ -5,10 +5,10 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import { errorMessage, type Logger } from '../log/logger.js';
 import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
-import { UnsafeAuthorizationServerError } from './oauthErrors.js';
-import { LockUnavailableError, withStoreLock } from './storeLock.js';
+import { LockUnavailableError, TokenStoreUnavailableError, UnsafeAuthorizationServerError } from '../shared/errors.js';
+import { withStoreLock } from './storeLock.js';
 import { FileBackend } from './storage/fileBackend.js';
-import { TokenStoreUnavailableError, type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
+import { type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
 
 /** Tokens as stored: what the authorization server sent, plus when the access token expires. */
 export interface StoredTokens extends OAuthTokens {

@@ -1,4 +1,4 @@
-import { UnsafeAuthorizationServerError } from './oauthErrors.js';
+import { UnsafeAuthorizationServerError } from '../shared/errors.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

@@ -1,3 +1,4 @@
+import { RulesError } from '../../shared/errors.js';
 import { globPattern } from '../toolFilter.js';
 
 /**
@@ -25,13 +26,6 @@ export interface AgentPolicy {
 export interface AccessRulesFile {
   defaults?: AgentPolicy;
   agents?: Record<string, AgentPolicy>;
-}
-
-export class RulesError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RulesError';
-  }
 }
 
 interface CompiledPattern {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { watchFile } from '../../shared/watchFile.js';
 import type { Logger } from '../../log/logger.js';
-import { AccessRules, RulesError } from './accessRules.js';
+import { RulesError } from '../../shared/errors.js';
+import { AccessRules } from './accessRules.js';
 
 /**
  * The access rules in force, from a file that is watched: an edit that parses replaces them
@@ -24,7 +25,7 @@ export class RulesFile {
     try {
       value = JSON.parse(readFileSync(path, 'utf8'));
     } catch (error) {
-      throw new RulesError(`${path}: ${(error as Error).message}`);
+      throw new RulesError(`${path}: ${(error as Error).message}`, { cause: error });
     }
     return AccessRules.parse(value, path);
   }

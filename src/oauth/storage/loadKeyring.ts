@@ -1,4 +1,4 @@
-import { TokenStoreUnavailableError } from './storeBackend.js';
+import { TokenStoreUnavailableError } from '../../shared/errors.js';
 
 /** The part of `@napi-rs/keyring` the gateway uses. */
 export interface KeyringEntry {
@@ -25,6 +25,7 @@ export function loadKeyring(): Promise<KeyringEntryConstructor> {
       throw new TokenStoreUnavailableError(
         `the OS keychain needs the optional package @napi-rs/keyring, which could not be loaded (${(error as Error).message}); ` +
           'install it (npm install @napi-rs/keyring), or use "tokenStore": "file", or "encrypted" with MCP_GATEWAY_KEY set',
+        { cause: error },
       );
     },
   );
@@ -37,5 +38,5 @@ export function keychainError(what: string, error: unknown): TokenStoreUnavailab
     process.platform === 'linux'
       ? 'on Linux a Secret Service (GNOME Keyring, KWallet, KeePassXC) must be running and unlocked in this session'
       : 'the keychain must be unlocked for this user';
-  return new TokenStoreUnavailableError(`cannot ${what} the OS keychain (${(error as Error).message}); ${hint} — or use "tokenStore": "file"`);
+  return new TokenStoreUnavailableError(`cannot ${what} the OS keychain (${(error as Error).message}); ${hint} — or use "tokenStore": "file"`, { cause: error });
 }

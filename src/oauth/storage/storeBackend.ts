@@ -19,11 +19,3 @@ export interface StoreBackend {
   write(serverDir: string, name: EntryName, text: string): Promise<void>;
   remove(serverDir: string, name: EntryName): Promise<void>;
 }
-
-/** The store cannot be used at all as configured (missing keychain, wrong key): not a corrupt entry. */
-export class TokenStoreUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TokenStoreUnavailableError';
-  }
-}

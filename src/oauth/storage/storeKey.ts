@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensurePrivateDir, FILE_MODE, readFileIfExists } from '../atomicFile.js';
 import { deriveKey, seal, unseal, type Sealed } from './aesGcm.js';
 import { keychainError, KEYCHAIN_SERVICE, loadKeyring } from './loadKeyring.js';
-import { TokenStoreUnavailableError } from './storeBackend.js';
+import { TokenStoreUnavailableError } from '../../shared/errors.js';
 
 const CHECK_TEXT = 'mcp-oauth-gateway store key';
 
@@ -46,7 +46,7 @@ async function keyFromKeychain(root: string): Promise<Buffer> {
   try {
     Entry = await loadKeyring();
   } catch (error) {
-    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or ${(error as Error).message}`);
+    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or ${(error as Error).message}`, { cause: error });
   }
   const entry = new Entry(KEYCHAIN_SERVICE, `store-key ${root}`);
   try {
@@ -57,7 +57,7 @@ async function keyFromKeychain(root: string): Promise<Buffer> {
     return key;
   } catch (error) {
     const wrapped = keychainError('keep the store key in', error);
-    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or make the keychain usable (${wrapped.message})`);
+    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or make the keychain usable (${wrapped.message})`, { cause: error });
   }
 }
 
