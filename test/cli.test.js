@@ -1,9 +1,10 @@
 // `gateway list` as a user reads it, and the log file / redaction every command shares.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redact, registerSecret } from '../dist/log/redact.js';
+import { createBundle } from '../dist/oauth/loginBundle.js';
 import { runCli, stdioServer, tempDir, writeConfig, startGateway, waitFor, toolNames } from './helpers/gatewayProcess.js';
 
 test('gateway list shows each server, its state or why it failed, and its tools; exit 1 when one is not ready', async () => {
@@ -39,6 +40,23 @@ test('gateway list shows each server, its state or why it failed, and its tools;
 test('gateway list exits 0 when every enabled server is ready', async () => {
   const run = await runCli(['list', '--config', writeConfig({ mcpServers: { a: stdioServer('a') } })]);
   assert.equal(run.status, 0, run.stderr);
+});
+
+test("a command that ends with one of the gateway's errors: its message, no stack; exit 1, or 2 for usage", async () => {
+  const dir = tempDir();
+  const home = join(dir, 'home');
+  const file = join(dir, 'login.json');
+  writeFileSync(file, await createBundle([{ url: 'https://mcp.example.com/mcp', tokens: { access_token: 'at', token_type: 'Bearer', obtained_at: 1 } }]));
+  const env = { MCP_GATEWAY_HOME: home, MCP_GATEWAY_KEY: 'a key for the store' };
+  const imported = await runCli(['auth', 'import', file, '--token-store', 'encrypted'], { env });
+  assert.equal(imported.status, 0, imported.stderr);
+  writeFileSync(join(home, 'encryption.json'), 'damaged');
+  const damaged = await runCli(['auth', 'import', file, '--token-store', 'encrypted'], { env });
+  assert.equal(damaged.status, 1, 'a store that cannot be used is no internal error (70)');
+  assert.equal(damaged.stderr, `gateway: ${join(home, 'encryption.json')} is damaged; restore it from a copy (the encrypted files cannot be read without it)\n`);
+  const usage = await runCli(['auth', 'logout'], { env });
+  assert.equal(usage.status, 2);
+  assert.equal(usage.stderr, 'gateway: name a server to log out of, or use --all\n');
 });
 
 test('--log-file gets every log line, timestamped, in a 0600 file; stdout stays protocol-only', async () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { validateConfig } from '../dist/config/validateConfig.js';
 import { loadConfig } from '../dist/config/loadConfig.js';
-import { ConfigError } from '../dist/config/configError.js';
+import { findConfigFile } from '../dist/config/findConfigFile.js';
+import { ConfigError, ConfigNotFoundError } from '../dist/shared/errors.js';
 import { tempDir } from './helpers/gatewayProcess.js';
 
 const FILE = '/home/u/.mcp.json';
@@ -169,6 +170,22 @@ test('without --config the gateway uses ./.mcp.json, and says where it looked wh
   const found = spawnSync(process.execPath, [GATEWAY, 'list', '--json'], { encoding: 'utf8', cwd: dir, env });
   assert.equal(found.status, 0, found.stderr);
   assert.equal(JSON.parse(found.stdout).config, join(dir, '.mcp.json'));
+});
+
+test('no config file: ConfigNotFoundError naming where the gateway looked; auth commands go on without one, unless --config named it', () => {
+  const dir = tempDir('gw-config-');
+  const env = { ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg'), MCP_GATEWAY_HOME: join(dir, 'home') };
+  assert.throws(() => findConfigFile(undefined, dir), (error) => {
+    assert.ok(error instanceof ConfigNotFoundError && error.code === 'config_not_found', String(error));
+    assert.deepEqual([error.explicit, error.candidates[0]], [false, join(dir, '.mcp.json')]);
+    return true;
+  });
+  assert.throws(() => findConfigFile('nope.json', dir), (error) => error instanceof ConfigNotFoundError && error.explicit && error.candidates[0] === join(dir, 'nope.json'));
+  const status = spawnSync(process.execPath, [GATEWAY, 'auth', 'status'], { encoding: 'utf8', cwd: dir, env });
+  assert.equal(status.status, 0, status.stderr);
+  const named = spawnSync(process.execPath, [GATEWAY, 'auth', 'status', '--config', 'nope.json'], { encoding: 'utf8', cwd: dir, env });
+  assert.equal(named.status, 2);
+  assert.equal(named.stderr, `gateway: ${join(dir, 'nope.json')}: config file not found (given with --config)\n`);
 });
 
 test('usage errors exit 2; --help and --version exit 0', () => {

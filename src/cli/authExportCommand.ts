@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/types.js';
-import { ConfigError } from '../config/configError.js';
+import { UsageError } from '../shared/errors.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { Logger } from '../log/logger.js';
 import { writeFileAtomic } from '../oauth/atomicFile.js';
@@ -31,7 +31,7 @@ export async function authExport(config: GatewayConfig | undefined, names: strin
   for (const target of targets) {
     const [tokens, client, discovery] = await Promise.all([store.readTokens(target.url), store.readClient(target.url), store.readDiscovery(target.url)]);
     if (!tokens) {
-      if (names.length) throw new ConfigError(`${target.name} is not logged in; nothing to export (run: gateway auth login ${target.name})`);
+      if (names.length) throw new UsageError(`${target.name} is not logged in; nothing to export (run: gateway auth login ${target.name})`);
       continue;
     }
     logins.push({ url: target.url, tokens, ...(client ? { client } : {}), ...(discovery ? { discovery } : {}) });
@@ -41,12 +41,12 @@ export async function authExport(config: GatewayConfig | undefined, names: strin
     return ExitCode.SomeServersNotReady;
   }
   if (!options.out && process.stdout.isTTY) {
-    throw new ConfigError('the export holds secrets and stdout is a terminal: write it to a file with --out FILE');
+    throw new UsageError('the export holds secrets and stdout is a terminal: write it to a file with --out FILE');
   }
   const wantsPassphrase = options.passphrase || Boolean(process.env.MCP_GATEWAY_PASSPHRASE);
   const passphrase = wantsPassphrase ? readPassphrase('Passphrase for the export: ', { confirm: true }) : undefined;
   if (wantsPassphrase && !passphrase) {
-    throw new ConfigError('--passphrase needs a terminal to type it in, or MCP_GATEWAY_PASSPHRASE');
+    throw new UsageError('--passphrase needs a terminal to type it in, or MCP_GATEWAY_PASSPHRASE');
   }
   const text = await createBundle(logins, passphrase);
   if (options.out) await writeFileAtomic(resolve(options.out), text);

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { GatewayConfig } from '../config/types.js';
-import { ConfigError } from '../config/configError.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
-import { BundleError } from '../shared/errors.js';
+import { BundleError, UsageError } from '../shared/errors.js';
 import { isEncryptedBundle, openBundle } from '../oauth/loginBundle.js';
 import { ExitCode } from './exitCodes.js';
 import { readPassphrase } from './promptPassphrase.js';
@@ -19,7 +18,7 @@ export async function authImport(config: GatewayConfig | undefined, file: string
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read ${file}: ${errorMessage(error)}`);
+    throw new UsageError(`cannot read ${file}: ${errorMessage(error)}`, { cause: error });
   }
   const encrypted = isEncryptedBundle(text);
   if (options.passphrase && !encrypted) {

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/types.js';
-import { ConfigError } from '../config/configError.js';
+import { UsageError } from '../shared/errors.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { createOAuthFetch } from '../oauth/oauthFetch.js';
@@ -12,8 +12,8 @@ import { ExitCode } from './exitCodes.js';
  * (RFC 7009) when it offers that, then delete the local login; say which happened.
  */
 export async function authLogout(config: GatewayConfig | undefined, names: string[], options: RuntimeOptions & { all?: boolean }): Promise<number> {
-  if (!options.all && !names.length) throw new ConfigError('name a server to log out of, or use --all');
-  if (options.all && names.length) throw new ConfigError('give server names or --all, not both');
+  if (!options.all && !names.length) throw new UsageError('name a server to log out of, or use --all');
+  if (options.all && names.length) throw new UsageError('give server names or --all, not both');
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));
   const targets: AuthTarget[] = options.all ? await allTargets(config, store) : configuredTargets(config, names);
   const fetchFn = createOAuthFetch();

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/configError.js';
+import { UsageError } from '../shared/errors.js';
 import type { GatewayConfig, HttpServerConfig } from '../config/types.js';
 import { canonicalServerUrl } from '../oauth/serverKey.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
@@ -18,8 +18,8 @@ export function configuredTargets(config: GatewayConfig | undefined, names: stri
     if (server) return { name, url: server.url, config: server };
     const stdio = config?.servers.find((candidate) => candidate.name === name);
     const known = http.map((candidate) => candidate.name).join(', ') || 'none';
-    if (stdio) throw new ConfigError(`"${name}" is a stdio server; only HTTP servers log in (HTTP servers in ${config!.path}: ${known})`);
-    throw new ConfigError(`no server "${name}" in ${config?.path ?? 'the config'} (HTTP servers: ${known})`);
+    if (stdio) throw new UsageError(`"${name}" is a stdio server; only HTTP servers log in (HTTP servers in ${config!.path}: ${known})`);
+    throw new UsageError(`no server "${name}" in ${config?.path ?? 'the config'} (HTTP servers: ${known})`);
   });
 }
 

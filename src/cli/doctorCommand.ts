@@ -1,7 +1,7 @@
-import { ConfigNotFoundError } from '../config/findConfigFile.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
+import { ConfigNotFoundError } from '../shared/errors.js';
 import { checkStorePermissions, type Finding } from './doctorChecks.js';
 import { checkServers } from './doctorServers.js';
 import { ExitCode } from './exitCodes.js';

@@ -1,3 +1,5 @@
+import { GatewayError, type GatewayErrorCode } from '../shared/errors.js';
+
 /** What the gateway's exit status means, for scripts and service managers. */
 export const ExitCode = {
   /** Everything asked for worked (for `list`: every enabled server is ready). */
@@ -9,3 +11,16 @@ export const ExitCode = {
   /** An unexpected internal error. */
   Internal: 70,
 } as const;
+
+/** The gateway's errors that mean the command was given something wrong: its arguments, the config, the access rules. */
+const USAGE_OR_CONFIG: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['usage', 'config_invalid', 'config_not_found', 'rules_invalid']);
+
+/**
+ * The exit status for an error a command ended with: 2 for usage and config errors; 1 for the
+ * gateway's other errors (each says what is wrong and what to do: a store that cannot be used,
+ * a login that failed); 70 for anything else, which is a bug.
+ */
+export function exitCodeFor(error: unknown): (typeof ExitCode)[keyof typeof ExitCode] {
+  if (!(error instanceof GatewayError)) return ExitCode.Internal;
+  return USAGE_OR_CONFIG.has(error.code) ? ExitCode.UsageOrConfig : ExitCode.SomeServersNotReady;
+}

@@ -1,11 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../config/configError.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { TOKEN_STORE_MODES, type TokenStoreMode } from '../oauth/storage/storeBackend.js';
 import type { GatewayConfig } from '../config/types.js';
 import { VERSION } from '../version.js';
-import { ExitCode } from './exitCodes.js';
+import { ConfigNotFoundError, UsageError } from '../shared/errors.js';
+import { ExitCode, exitCodeFor } from './exitCodes.js';
 
 
 interface GlobalOptions {
@@ -32,7 +32,7 @@ function loadOptionalConfig(path: string | undefined): GatewayConfig | undefined
   try {
     return loadConfig(path);
   } catch (error) {
-    if (!path && error instanceof ConfigError && error.message.startsWith('no config file found')) return undefined;
+    if (error instanceof ConfigNotFoundError && !error.explicit) return undefined;
     throw error;
   }
 }
@@ -149,7 +149,7 @@ Examples:
   $ gateway auth login github --device        shows a code to enter at the server's verification page\n`,
     )
     .action(async (server: string, options: GlobalOptions & { paste?: boolean; device?: boolean }) => {
-      if (options.paste && options.device) throw new ConfigError('choose one of --paste and --device');
+      if (options.paste && options.device) throw new UsageError('choose one of --paste and --device');
       const { authLogin } = await import('./authLoginCommand.js');
       process.exitCode = await authLogin(loadConfig(options.config), server, { ...runtimeOptions(options), paste: options.paste, device: options.device });
     });
@@ -224,11 +224,10 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       process.exit(error.exitCode === 0 ? ExitCode.Ok : ExitCode.UsageOrConfig);
     }
-    if (error instanceof ConfigError || (error instanceof Error && error.name === 'RulesError')) {
-      process.stderr.write(`gateway: ${error.message}\n`);
-      process.exit(ExitCode.UsageOrConfig);
-    }
-    process.stderr.write(`gateway: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(ExitCode.Internal);
+    const code = exitCodeFor(error);
+    // The gateway's own errors say what is wrong and what to do; anything else is a bug, with its stack.
+    if (code !== ExitCode.Internal) process.stderr.write(`gateway: ${(error as Error).message}\n`);
+    else process.stderr.write(`gateway: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(code);
   }
 }

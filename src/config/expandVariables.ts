@@ -1,4 +1,4 @@
-import { ConfigError } from './configError.js';
+import { ConfigError } from '../shared/errors.js';
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 

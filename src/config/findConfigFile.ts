@@ -1,22 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from './configError.js';
+import { ConfigNotFoundError } from '../shared/errors.js';
 import { gatewayPaths } from './gatewayPaths.js';
-
-/** No config file where one was looked for: `candidates` are the paths tried. */
-export class ConfigNotFoundError extends ConfigError {
-  constructor(
-    message: string,
-    readonly candidates: string[],
-    readonly explicit: boolean,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Where the config comes from: `--config PATH`, else `./.mcp.json`, else
- * `config.json` in the user's config directory.
+ * `config.json` in the user's config directory. None there: ConfigNotFoundError.
  */
 export function findConfigFile(explicit?: string, cwd = process.cwd()): string {
   if (explicit) {

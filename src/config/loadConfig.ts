@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from './configError.js';
+import { ConfigError } from '../shared/errors.js';
 import { findConfigFile } from './findConfigFile.js';
 import { parseJsonWithPosition } from './parseJsonWithPosition.js';
 import type { GatewayConfig } from './types.js';
@@ -12,7 +12,7 @@ export function loadConfig(explicitPath?: string, env: NodeJS.ProcessEnv = proce
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${path}: cannot read config file: ${(error as Error).message}`);
+    throw new ConfigError(`${path}: cannot read config file: ${(error as Error).message}`, { cause: error });
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return validateConfig(parseJsonWithPosition(text, path), path, env);

@@ -1,4 +1,4 @@
-import { ConfigError } from './configError.js';
+import { ConfigError } from '../shared/errors.js';
 
 /** `JSON.parse`, but a syntax error says line and column, the way an editor would. */
 export function parseJsonWithPosition(text: string, file: string): unknown {
@@ -8,7 +8,7 @@ export function parseJsonWithPosition(text: string, file: string): unknown {
     const message = error instanceof Error ? error.message : String(error);
     const where = locate(text, message);
     const detail = message.replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)/, '');
-    throw new ConfigError(`${file}:${where ? `${where.line}:${where.column}:` : ''} invalid JSON: ${detail}`);
+    throw new ConfigError(`${file}:${where ? `${where.line}:${where.column}:` : ''} invalid JSON: ${detail}`, { cause: error });
   }
 }
 

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve, dirname } from 'node:path';
-import { ConfigError } from './configError.js';
+import { ConfigError } from '../shared/errors.js';
 import { expandVariables } from './expandVariables.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
