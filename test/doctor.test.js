@@ -31,6 +31,16 @@ test('doctor: a stdio server that crashes at start is a problem with its stderr 
   assert.match(run.stderr, /  good: ready \(\d+ ms\)\n/);
 });
 
+test('doctor: a stdio server that does not finish connecting in time is a problem, with gateway.connectTimeout in its fix', async () => {
+  const path = writeConfig({ mcpServers: { hangs: stdioServer('hangs', { FIXTURE_MODE: 'hang-at-connect' }) }, gateway: { connectTimeout: 1000 } });
+  const run = await runCli(['doctor', '--config', path], { env: { MCP_GATEWAY_HOME: tempDir() } });
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  assert.match(
+    run.stdout,
+    /hangs \(stdio\)\n\s+✓ .*node\n\s+✗ does not start: did not finish connecting within 1000 ms\n\s+fix: run it by hand to see all it prints: .*; if it is only slow, raise gateway\.connectTimeout\n/,
+  );
+});
+
 test('doctor without a config file says there is none, where it looked, and what to do (exit 2)', async () => {
   const dir = tempDir();
   const run = await runCli(['doctor'], { cwd: dir, env: { XDG_CONFIG_HOME: join(dir, 'xdg'), MCP_GATEWAY_HOME: join(dir, 'home') } });

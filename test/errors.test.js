@@ -20,7 +20,9 @@ import {
   ConfigNotFoundError,
   RulesError,
   UsageError,
+  PassphraseError,
   ServerClosedError,
+  ConnectTimeoutError,
 } from '../dist/shared/errors.js';
 import {
   explainFailure,
@@ -30,8 +32,10 @@ import {
   isLoginRequired,
   isRetryableAuthError,
   isAuthServerFailure,
+  failureCode,
 } from '../dist/downstream/downstreamFailures.js';
 import { classifyTokenError } from '../dist/oauth/tokenErrors.js';
+import { ExitCode, exitCodeFor } from '../dist/cli/exitCodes.js';
 
 const cause = new Error('the underlying failure');
 const options = { cause };
@@ -50,6 +54,7 @@ const kinds = () => [
   [new ConfigNotFoundError('/x/.mcp.json: config file not found (given with --config)', ['/x/.mcp.json'], true, options), 'ConfigNotFoundError', 'config_not_found', 'fatal'],
   [new RulesError('/x/rules.json: agents: must be an object of agent ids', options), 'RulesError', 'rules_invalid', 'fatal'],
   [new UsageError('choose one of --paste and --device', options), 'UsageError', 'usage', 'fatal'],
+  [new PassphraseError('the two passphrases differ', options), 'PassphraseError', 'passphrase_invalid', 'fatal'],
   [new ServerClosedError('MCP error -32000: Connection closed', options), 'ServerClosedError', 'server_closed', 'transient'],
 ];
 
@@ -75,6 +80,8 @@ test('each gateway error keeps its message; those built from parts say what to d
     new LockTimeoutError('/store/a/lock', { pid: 42 }, 61_400).message,
     'another gateway process (pid 42) has held /store/a/lock for over 61 s; if no gateway is logging in, delete that file',
   );
+  assert.deepEqual([new ConnectTimeoutError(1500).message, new ConnectTimeoutError(1500).code, new ConnectTimeoutError(1500).retry], ['did not finish connecting within 1500 ms', 'connect_timeout', 'transient']);
+  assert.equal(new ConnectTimeoutError(1500).name, 'ConnectTimeoutError');
   assert.equal(new LockTimeoutError('/store/a/lock', undefined, 1000).code, 'lock_timeout');
   assert.equal(new LockTimeoutError('/store/a/lock', undefined, 1000).retry, 'transient');
   assert.equal(new LockTimeoutError('/store/a/lock', undefined, 1000).name, 'LockTimeoutError');
@@ -147,7 +154,7 @@ test('the login side is read by class and code: an error that only takes a gatew
   assert.deepEqual(table(new LoginRequiredError('x')), [true, false, false, true]);
   assert.deepEqual(table(new CallbackPortInUseError(1)), [true, false, false, false]);
   assert.deepEqual(table(new TokenStoreUnavailableError('x')), [true, false, false, false]);
-  for (const other of [new ConfigError('x'), new RulesError('x'), new BundleError('x'), new UsageError('x'), new ServerClosedError('x'), new LockUnavailableError('/s/lock', cause), new Error('x')]) {
+  for (const other of [new ConfigError('x'), new RulesError('x'), new BundleError('x'), new UsageError('x'), new ServerClosedError('x'), new ConnectTimeoutError(1), new LockUnavailableError('/s/lock', cause), new Error('x')]) {
     assert.deepEqual(table(other), [false, false, false, false], `${other.name} is not the login's`);
   }
 });
@@ -200,4 +207,16 @@ test('classifyTokenError: the gateway errors by their retry class, the SDK OAuth
   assert.equal(classifyTokenError(new InvalidGrantError('x')), 'grant');
   assert.equal(classifyTokenError(new ServerError('x')), 'transient');
   assert.equal(classifyTokenError(Object.assign(new Error('x'), { name: 'UnsafeAuthorizationServerError' })), 'transient', 'not by name');
+});
+
+test("a failed server's state keeps the failure's code; the CLI's exit status follows the code", () => {
+  assert.equal(failureCode(new ConnectTimeoutError(1000)), 'connect_timeout');
+  assert.equal(failureCode(new LoginRequiredError('x')), 'login_required');
+  assert.equal(failureCode(Object.assign(new Error('x'), { code: 'ENOENT' })), undefined, 'only the gateway errors have one');
+  for (const [error, name, code] of kinds()) {
+    const expected = ['usage', 'passphrase_invalid', 'config_invalid', 'config_not_found', 'rules_invalid', 'bundle_invalid'].includes(code) ? ExitCode.UsageOrConfig : ExitCode.SomeServersNotReady;
+    assert.equal(exitCodeFor(error), expected, name);
+  }
+  assert.equal(exitCodeFor(new TypeError('x is undefined')), ExitCode.Internal);
+  assert.equal(exitCodeFor(Object.assign(new Error('x'), { name: 'ConfigError' })), ExitCode.Internal, 'not by name');
 });

@@ -21,7 +21,7 @@ export interface LoginFacts {
  * opening a browser.
  */
 export function needsLogin(state: DownstreamState): boolean {
-  return state.status === 'needs-auth' || (state.status === 'failed' && /\bneeds a login\b/.test(state.reason));
+  return state.status === 'needs-auth' || (state.status === 'failed' && state.code === 'login_required');
 }
 
 /** The login finding of an HTTP server, if it has or wants one. A login that stopped working is a problem. */

@@ -74,7 +74,7 @@ function connectFinding(server: ServerConfig, { state, toolCount }: Outcome, sta
   if (server.kind === 'http') return fail(`cannot connect: ${reason}`, `check mcpServers.${server.name} (url, headers, oauth); \`gateway list --log-level debug\` shows each step`);
   const byHand = `run it by hand to see all it prints: ${commandLine(server)}`;
   if (state.status === 'reconnecting') return fail(`started, then exited: ${reason}`, byHand);
-  if (/did not finish connecting/.test(reason)) return fail(`does not start: ${reason}`, `${byHand}; if it is only slow, raise gateway.connectTimeout`);
+  if (state.status === 'failed' && state.code === 'connect_timeout') return fail(`does not start: ${reason}`, `${byHand}; if it is only slow, raise gateway.connectTimeout`);
   return fail(`does not start: ${reason}`, byHand);
 }
 

@@ -12,8 +12,8 @@ export const ExitCode = {
   Internal: 70,
 } as const;
 
-/** The gateway's errors that mean the command was given something wrong: its arguments, the config, the access rules. */
-const USAGE_OR_CONFIG: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['usage', 'config_invalid', 'config_not_found', 'rules_invalid']);
+/** The gateway's errors that mean the command was given something wrong: its arguments, a passphrase, the config, the access rules, an export file. */
+const USAGE_OR_CONFIG: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['usage', 'passphrase_invalid', 'config_invalid', 'config_not_found', 'rules_invalid', 'bundle_invalid']);
 
 /**
  * The exit status for an error a command ended with: 2 for usage and config errors; 1 for the

@@ -1,5 +1,6 @@
 import { openSync, closeSync, readSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { PassphraseError } from '../shared/errors.js';
 
 /**
  * A passphrase: MCP_GATEWAY_PASSPHRASE if set, else typed at the terminal without echo
@@ -20,13 +21,6 @@ export function readPassphrase(question: string, { confirm = false, env = proces
     return first;
   } finally {
     closeSync(fd);
-  }
-}
-
-export class PassphraseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PassphraseError';
   }
 }
 

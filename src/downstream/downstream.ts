@@ -13,8 +13,9 @@ import { errorMessage, type Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import type { ServerAuth } from '../oauth/serverAuth.js';
 import { backoffDelay } from '../shared/backoff.js';
+import { ConnectTimeoutError } from '../shared/errors.js';
 import { withTimeout } from '../shared/withTimeout.js';
-import { explainClose, explainFailure, isAuthError, isLoginRequired, isRetryableAuthError, readRequestFailure } from './downstreamFailures.js';
+import { explainClose, explainFailure, failureCode, isAuthError, isLoginRequired, isRetryableAuthError, readRequestFailure } from './downstreamFailures.js';
 import { DownstreamLogin } from './downstreamLogin.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type DownstreamRuntime } from './downstreamRuntime.js';
 import { DownstreamCatalog } from './downstreamCatalog.js';
@@ -150,7 +151,7 @@ export class Downstream extends DownstreamCatalog {
     }
     this.log.warn(`failed: ${reason}`);
     this.dropLists();
-    this.setState({ status: 'failed', reason });
+    this.setState({ status: 'failed', reason, code: failureCode(error) });
     if (isRetryableAuthError(error)) this.retryLater(authRetryDelay(this.authRetries++));
   }
 
@@ -265,7 +266,7 @@ export class Downstream extends DownstreamCatalog {
     this.dropLists();
     const reason = `${redact(errorMessage(error))}${retry ? '; retrying in the background' : ''}`;
     this.log.warn(`failed: ${reason}`);
-    this.setState({ status: 'failed', reason });
+    this.setState({ status: 'failed', reason, code: failureCode(error) });
     if (retry) this.retryLater(authRetryDelay(this.authRetries++));
   }
 
@@ -306,7 +307,7 @@ export class Downstream extends DownstreamCatalog {
       this.connectTimeoutMs,
       () => {
         void this.pendingClient?.close().catch(() => {});
-        return `did not finish connecting within ${this.connectTimeoutMs} ms`;
+        return new ConnectTimeoutError(this.connectTimeoutMs);
       },
     );
     this.pendingClient = undefined;

@@ -45,6 +45,9 @@ function isLoginFailure(error: unknown): boolean {
   return failure !== undefined && failure.code !== 'token_store_unavailable';
 }
 
+/** The failure's code, when it is one of the gateway's errors. */
+export const failureCode = (error: unknown): GatewayErrorCode | undefined => (error instanceof GatewayError ? error.code : undefined);
+
 /** Why a connection attempt failed, in words that say what to check. */
 export function explainFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, stderrLine: string | undefined): string {
   const message = errorMessage(error);

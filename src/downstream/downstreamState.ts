@@ -1,3 +1,5 @@
+import type { GatewayErrorCode } from '../shared/errors.js';
+
 /**
  * Where one downstream server stands, as `gateway list` and the upstream see it, and what
  * moves it (src/downstream/downstream.ts):
@@ -26,7 +28,8 @@ export type DownstreamState =
   | { status: 'needs-auth'; reason: string; authorizationUrl?: string; loginInProgress: boolean }
   /** It was ready and went away; the gateway is connecting it again (its tools stay listed). */
   | { status: 'reconnecting'; reason: string; attempt: number; nextAttemptAt: number }
-  | { status: 'failed'; reason: string };
+  /** `code`: the failure's, when it is one of the gateway's errors (src/shared/errors.ts), for code to act on instead of the words. */
+  | { status: 'failed'; reason: string; code?: GatewayErrorCode };
 
 export function describeState(state: DownstreamState): string {
   switch (state.status) {

@@ -27,7 +27,9 @@ export type GatewayErrorCode =
   | 'config_not_found'
   | 'rules_invalid'
   | 'usage'
-  | 'server_closed';
+  | 'passphrase_invalid'
+  | 'server_closed'
+  | 'connect_timeout';
 
 export abstract class GatewayError extends Error {
   abstract readonly code: GatewayErrorCode;
@@ -157,6 +159,12 @@ export class RulesError extends GatewayError {
   readonly retry = 'fatal';
 }
 
+/** A passphrase typed at the terminal that cannot be used (empty, or its confirmation differs). */
+export class PassphraseError extends GatewayError {
+  readonly code = 'passphrase_invalid';
+  readonly retry = 'fatal';
+}
+
 /**
  * A server closed the connection before it was ready (a stdio process that exited, an HTTP
  * stream that ended). The message is the SDK's; `cause` is its error.
@@ -164,6 +172,16 @@ export class RulesError extends GatewayError {
 export class ServerClosedError extends GatewayError {
   readonly code = 'server_closed';
   readonly retry = 'transient';
+}
+
+/** A server did not finish connecting (initialize and its lists) within gateway.connectTimeout. */
+export class ConnectTimeoutError extends GatewayError {
+  readonly code = 'connect_timeout';
+  readonly retry = 'transient';
+
+  constructor(readonly timeoutMs: number) {
+    super(`did not finish connecting within ${timeoutMs} ms`);
+  }
 }
 
 /** A command given what it cannot do: the arguments and options, not the config, are wrong. */
