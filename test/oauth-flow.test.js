@@ -346,8 +346,9 @@ test('a corrupt token file is reported and leads to a fresh login, never a crash
   writeFileSync(tokensFile, '{"access_token": "trunc');
   rmSync(join(serverDirs(env)[0], 'browser.json'));
   const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
-  assert.match(gw.stderr(), /tokens\.json: unreadable tokens file .*fresh login/);
+  // The tools are listed from the catalog cache at once; a call waits for the login behind them.
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+  assert.match(gw.stderr(), /tokens\.json: unreadable tokens file .*fresh login/);
   assert.equal(browserLaunches(env).length, 2);
   assert.ok(storedTokens(env).access_token, 'a good file again');
   await gw.close();
@@ -362,6 +363,8 @@ test('tokens that cannot be saved are kept in memory: no browser, the rotated re
   const tokensFile = join(serverDirs(env)[0], 'tokens.json');
   const saved = readFileSync(tokensFile, 'utf8');
   const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
+  // The tools are listed from the catalog cache at once: a call makes sure the stored tokens were read before the file is blocked.
+  assert.equal(await echo(gw, 'remote', 'r0'), 'oauth:r0');
   rmSync(tokensFile);
   mkdirSync(join(tokensFile, 'blocker'), { recursive: true });
   for (let round = 1; round <= 2; round++) {
