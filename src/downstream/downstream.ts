@@ -15,8 +15,18 @@ import type { ServerAuth } from '../oauth/serverAuth.js';
 import { backoffDelay } from '../shared/backoff.js';
 import { ConnectTimeoutError } from '../shared/errors.js';
 import { withTimeout } from '../shared/withTimeout.js';
-import { explainClose, explainFailure, failureCode, isAuthError, isLoginRequired, isRetryableAuthError, readRequestFailure } from './downstreamFailures.js';
+import {
+  explainClose,
+  explainFailure,
+  failureCode,
+  isAuthError,
+  isLoginRequired,
+  isRetryableAuthError,
+  readRequestFailure,
+  type RequestFailure,
+} from './downstreamFailures.js';
 import { DownstreamLogin } from './downstreamLogin.js';
+import { refusedAfterStepUp, StepUp, type StepUpHold } from './stepUp.js';
 import { DEFAULT_CALL_TIMEOUT_MS, type DownstreamRuntime } from './downstreamRuntime.js';
 import { DownstreamCatalog } from './downstreamCatalog.js';
 import { describeState } from './downstreamState.js';
@@ -28,6 +38,7 @@ import { waitUntilReady, type ReadyWait } from './waitUntilReady.js';
 
 export { DEFAULT_CALL_TIMEOUT_MS } from './downstreamRuntime.js';
 export type { AuthSettings, DownstreamHooks, DownstreamRuntime } from './downstreamRuntime.js';
+export type { StepUpHold } from './stepUp.js';
 
 /** Reconnecting a server that went away: 1 s, doubling, at most a minute (MCP_GATEWAY_RECONNECT_BASE_MS for tests). */
 const RECONNECT_BASE_MS = Number(process.env.MCP_GATEWAY_RECONNECT_BASE_MS) || 1000;
@@ -54,6 +65,8 @@ export class Downstream extends DownstreamCatalog {
   transportKind: TransportKind;
   /** The OAuth side (HTTP servers with a token store only). */
   private readonly login?: DownstreamLogin;
+  /** Requests refused with 403 insufficient_scope wait here for a login for more permissions. */
+  private readonly stepUp?: StepUp;
   private connection?: Connection;
   /** The client of the attempt under way (closed if it times out or the gateway stops). */
   private pendingClient?: Client;
@@ -77,7 +90,14 @@ export class Downstream extends DownstreamCatalog {
   ) {
     super(config, log, runtime.cache);
     this.transportKind = config.kind === 'stdio' ? 'stdio' : config.transport;
-    if (config.kind === 'http' && runtime.auth) this.login = new DownstreamLogin(config, log, runtime.auth, loadHttpTransports);
+    if (config.kind === 'http' && runtime.auth) {
+      const login = (this.login = new DownstreamLogin(config, log, runtime.auth, loadHttpTransports));
+      this.stepUp = new StepUp(log, async () => {
+        await login.stepUp();
+        // More permissions may bring more tools: the lists are read again.
+        if (this.connection) void this.refreshLists(this.connection.client, ['tools', 'resources', 'prompts']);
+      });
+    }
   }
 
   /** The server's OAuth state (HTTP servers only, created on first connect). */
@@ -192,16 +212,20 @@ export class Downstream extends DownstreamCatalog {
   /**
    * Sends a request through the SDK client (everything but the relayed tools/call): with the
    * server's call timeout, reset by progress. An HTTP session the server forgot is opened
-   * again and the request sent once more.
+   * again and the request sent once more; so is one refused for want of scopes, after the login
+   * for them (meanwhile no timeout runs: the wait for the login has its own bound, LOGIN_WAIT_MS,
+   * and the request's signal ends it; the request sent again has its whole timeout).
    */
   request(request: { method: string; params?: Record<string, unknown> }, options: RequestOptions = {}): Promise<Record<string, unknown>> {
     const timeout = this.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
-    return this.overSession(() => this.live(McpError).client.request(request as never, ResultSchema, { timeout, resetTimeoutOnProgress: true, ...options }));
+    return this.overSession(() => this.live(McpError).client.request(request as never, ResultSchema, { timeout, resetTimeoutOnProgress: true, ...options }), {
+      signal: options.signal,
+    });
   }
 
-  /** Sends a message to the server as it is: the per-call relay's path, bypassing the SDK client. */
-  send(message: JSONRPCMessage): Promise<void> {
-    return this.overSession(() => this.live(Error).transport.send(message));
+  /** Sends a message to the server as it is: the per-call relay's path, bypassing the SDK client. `hold`: see StepUpHold. */
+  send(message: JSONRPCMessage, hold?: StepUpHold): Promise<void> {
+    return this.overSession(() => this.live(Error).transport.send(message), hold);
   }
 
   /** The connection while ready; otherwise an error saying why the server cannot take requests. */
@@ -211,14 +235,27 @@ export class Downstream extends DownstreamCatalog {
     throw As === McpError ? new McpError(ErrorCode.InternalError, message) : new Error(message);
   }
 
-  /** Runs `use` on the session; one the server forgot (HTTP 404) is opened again and `use` run once more. */
-  private async overSession<T>(use: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `use` on the session; one the server forgot (HTTP 404) is opened again and `use` run
+   * once more. A 403 `insufficient_scope` holds the request for a step-up login (StepUp), then
+   * runs `use` once more; refused again, it fails saying so, with no second login.
+   */
+  private async overSession<T>(use: () => Promise<T>, hold?: StepUpHold): Promise<T> {
     try {
       return await use();
     } catch (error) {
-      if (!this.isLostSession(error)) throw this.requestFailed(error);
-      await this.resetSession();
-      return use();
+      if (this.isLostSession(error)) {
+        await this.resetSession();
+        return use();
+      }
+      const failure = this.readFailure(error);
+      if (failure.act !== 'step-up') throw this.requestFailed(error, failure);
+      await this.stepUp!.wait(hold);
+      try {
+        return await use();
+      } catch (again) {
+        throw httpTransports?.httpStatusOf(again) === 403 ? refusedAfterStepUp(this.auth?.noStepUp) : this.requestFailed(again, this.readFailure(again));
+      }
     }
   }
 
@@ -246,17 +283,23 @@ export class Downstream extends DownstreamCatalog {
 
   /**
    * What a failed request (a relayed call, or one through the SDK client) means for the
-   * connection, acted on: a new login (401), a login for more scopes (403), an authorization
+   * connection, acted on: a new login (401), an authorization
    * server that cannot be reached or refuses (failed, retried slowly or not), a server that
    * went away (reconnecting). Returns the error to report for the request.
    */
-  private requestFailed(error: unknown): unknown {
-    const failure = readRequestFailure(this.config, error, httpTransports?.httpStatusOf(error), () => this.auth?.takeStepUp() ?? false);
+  private requestFailed(error: unknown, failure: RequestFailure): unknown {
     if (failure.act === 'log-in-again') void this.reauthenticate();
-    if (failure.act === 'step-up') void this.reauthenticate({ login: true });
     if (failure.act === 'auth-unavailable') this.authUnavailable(error as Error, failure.retry);
     if (failure.act === 'reconnect' && this.state.status === 'ready') this.connectionLost(failure.reason);
+    // A 403 insufficient_scope that brings no login (its scopes were asked for, or the step-ups are used up) says so.
+    if (failure.act === 'none' && httpTransports?.httpStatusOf(error) === 403 && this.auth?.noStepUp) return refusedAfterStepUp(this.auth.noStepUp);
     return failure.act === 'none' ? error : new Error(failure.message);
+  }
+
+  /** What a failed request means; a 403 is a step-up when one is due, or under way (then the request waits for it too). */
+  private readFailure(error: unknown): RequestFailure {
+    const stepUp = () => Boolean(this.stepUp && (this.stepUp.running || this.auth?.takeStepUp()));
+    return readRequestFailure(this.config, error, httpTransports?.httpStatusOf(error), stepUp);
   }
 
   /** A refresh failed for good on a live connection (the authorization server is down): failed until a slow retry succeeds. */
@@ -270,16 +313,11 @@ export class Downstream extends DownstreamCatalog {
     if (retry) this.retryLater(authRetryDelay(this.authRetries++));
   }
 
-  /** A 401 on a live connection that a refresh could not cure (or a 403 asking for more scopes): log in again, then reconnect. */
-  private async reauthenticate({ login = false } = {}): Promise<void> {
+  /** A 401 on a live connection that a refresh could not cure: log in again, then reconnect. */
+  private async reauthenticate(): Promise<void> {
     if (this.reauthenticating || this.closed || !this.auth) return;
     this.reauthenticating = true;
     try {
-      if (login) {
-        await this.login!.logIn((state) => this.setState(state), 'the server needs more permissions (insufficient_scope); ').catch((error: unknown) =>
-          this.log.warn(`the login for more permissions failed: ${errorMessage(error)}`),
-        );
-      }
       await this.disconnect();
       this.dropLists();
       this.log.warn('the server no longer accepts the login; logging in again');

@@ -95,7 +95,8 @@ export type RequestFailure =
 
 /**
  * Reads a failed request (a relayed call, or one through the SDK client): a 401 needs a new
- * login; a 403 asking for more scopes a login for them (when `takeStepUp` allows one more); an
+ * login; a 403 asking for more scopes a login for them (when `takeStepUp` allows one more, or
+ * one is under way), which the request waits for before it is sent again (see StepUp); an
  * authorization server that cannot be reached or refuses leaves the server failed (retried
  * slowly, or not); an HTTP server that gave no answer went away. Anything else is the
  * request's own failure.
@@ -103,7 +104,7 @@ export type RequestFailure =
 export function readRequestFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, takeStepUp: () => boolean): RequestFailure {
   if (httpStatus === 401) return { act: 'log-in-again', message: 'the server asked for a new login; logging in again (retry the call once it is ready)' };
   if (httpStatus === 403 && takeStepUp()) {
-    return { act: 'step-up', message: 'the server needs more permissions for this; logging in again to grant them (retry the call once it is ready)' };
+    return { act: 'step-up', message: 'the server needs more permissions for this; the call waits for a login that grants them, then is sent again' };
   }
   if (isAuthServerFailure(error)) {
     const retry = isRetryableAuthError(error);

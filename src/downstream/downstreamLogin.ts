@@ -56,4 +56,14 @@ export class DownstreamLogin {
       auth.off('login-url', onUrl);
     }
   }
+
+  /**
+   * A login for more permissions (a step-up) while the server stays ready: its other calls go
+   * on, and the one refused waits for this login. The URL is shown as for any login.
+   */
+  async stepUp(): Promise<void> {
+    const auth = await this.ensure();
+    this.log.warn('a call needs more permissions (insufficient_scope); logging in to grant them, the call waits');
+    await auth.login();
+  }
 }

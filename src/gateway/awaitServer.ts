@@ -4,8 +4,9 @@ import type { forwardOptions } from './forwardOptions.js';
 
 type Extra = Parameters<typeof forwardOptions>[0];
 
-/** How long a call waits for a login it needs (MCP_GATEWAY_LOGIN_WAIT_MS shortens it for tests). */
-export const LOGIN_WAIT_MS = Number(process.env.MCP_GATEWAY_LOGIN_WAIT_MS) || 60_000;
+import { LOGIN_WAIT_MS } from '../downstream/stepUp.js';
+
+export { LOGIN_WAIT_MS };
 const PROGRESS_EVERY_MS = 1000;
 
 /**

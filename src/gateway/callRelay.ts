@@ -14,6 +14,8 @@ interface PendingCall {
   tool: string;
   timer: NodeJS.Timeout;
   progressToken?: string | number;
+  /** Aborted when the call is finished here: a call held for a login is then not sent again. */
+  ended: AbortController;
 }
 
 type Message = {
@@ -33,7 +35,8 @@ type Message = {
  *
  * It keeps what the SDK would have given: a per-call timeout (reset by progress), the
  * client's cancellation forwarded, progress notifications routed back, and a clear
- * result when the server disconnects mid-call. Anything it does not take (unknown tool,
+ * result when the server disconnects mid-call; a call the server refuses for want of scopes
+ * waits for the login for them and is sent again once (Downstream.send). Anything it does not take (unknown tool,
  * server not ready) falls through to the SDK server, which answers with an error.
  */
 export class CallRelay {
@@ -147,12 +150,16 @@ export class CallRelay {
       tool: route.tool,
       timer: undefined as unknown as NodeJS.Timeout,
       progressToken: message.params?._meta?.progressToken,
+      ended: new AbortController(),
     };
     this.pending.set(id, call);
     this.byUpstreamId.set(call.upstreamId, id);
     this.armTimeout(id, call);
     const forwarded = { ...message, id, params: { ...message.params, name: route.tool } } as JSONRPCMessage;
-    route.server.send(forwarded).catch((error: unknown) => {
+    // Held for a login for more permissions (403 insufficient_scope), the call's timeout stops;
+    // the wait has its own bound (LOGIN_WAIT_MS), and the call sent again gets its whole timeout.
+    const hold = { signal: call.ended.signal, onHold: () => clearTimeout(call.timer), onResume: () => this.pending.has(id) && this.armTimeout(id, call) };
+    route.server.send(forwarded, hold).catch((error: unknown) => {
       if (!this.finish(id)) return;
       this.failCall(call, errorMessage(error));
     });
@@ -175,6 +182,7 @@ export class CallRelay {
     const call = this.pending.get(id);
     if (!call) return undefined;
     clearTimeout(call.timer);
+    call.ended.abort();
     this.pending.delete(id);
     this.byUpstreamId.delete(call.upstreamId);
     this.inFlight.set(call.server, (this.inFlight.get(call.server) ?? 1) - 1);

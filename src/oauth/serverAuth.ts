@@ -135,6 +135,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     return this.challenges.takeStepUp();
   }
 
+  /** Why the last 403 `insufficient_scope` brings no new login (see ServerChallenges.noStepUp). */
+  get noStepUp(): string | undefined {
+    return this.challenges.noStepUp;
+  }
+
   /** Before connecting: the stored tokens loaded and, if they expire soon, refreshed (outside any connect timeout). */
   async ensureFresh(): Promise<void> {
     await this.session.accessToken();

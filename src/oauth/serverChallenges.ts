@@ -18,6 +18,15 @@ export class ServerChallenges {
   scope?: string;
   /** Every scope the 403s asked for: the next login asks for them with those held. */
   stepUpScope?: string;
+  /**
+   * Why the last `insufficient_scope` answer brings no new login, in words for the call it
+   * failed: its scopes were all asked for by an earlier step-up (the authorization server did
+   * not grant them), or the step-ups are used up. Undefined when the last 403 brings a login
+   * or is not `insufficient_scope`.
+   */
+  noStepUp?: string;
+  /** The scopes the last step-up login asked for, on top of those held. */
+  private asked?: string;
   private stepUps = 0;
   private stepUpPending = false;
 
@@ -31,25 +40,39 @@ export class ServerChallenges {
 
   /**
    * A 403: if it is `insufficient_scope`, the next login asks for the scopes held plus the ones
-   * named, at most MAX_STEP_UPS times per server, so a server that always wants more cannot loop.
+   * named, at most MAX_STEP_UPS times per server, so a server that always wants more cannot
+   * loop; and never again for scopes an earlier step-up already asked for (the same challenge
+   * after a step-up means the authorization server does not grant them: another login would
+   * only open another tab).
    */
   forbidden(header: string | null, log: Logger): void {
     const bearer = bearerChallenge(header);
+    this.noStepUp = undefined;
     if (bearer?.error !== 'insufficient_scope') return;
-    if (this.stepUps >= MAX_STEP_UPS) {
-      log.warn(`the server asks for more scopes (${bearer.scope ?? 'unnamed'}) again; not logging in again after ${MAX_STEP_UPS} step-ups`);
+    const named = bearer.scope ?? 'unnamed';
+    if (this.asked !== undefined && unionOfScopes(this.asked, bearer.scope).length === unionOfScopes(this.asked).length) {
+      this.noStepUp = `it asks for ${named}, which the login for more permissions already asked for; the authorization server did not grant it`;
+      log.info(`the server needs more permissions (insufficient_scope: ${named}) that a login already asked for; no new login for them`);
       return;
     }
-    this.stepUps++;
+    if (this.stepUps >= MAX_STEP_UPS) {
+      this.noStepUp = `it asks for ${named} after ${MAX_STEP_UPS} logins for more permissions; the gateway does not log in again for it`;
+      log.warn(`the server asks for more scopes (${named}) again; not logging in again after ${MAX_STEP_UPS} step-ups`);
+      return;
+    }
     this.stepUpScope = unionOfScopes(this.stepUpScope, bearer.scope).join(' ');
     this.stepUpPending = true;
-    log.info(`the server needs more permissions (insufficient_scope: ${bearer.scope ?? 'unnamed'}); a new login will ask for them`);
+    log.info(`the server needs more permissions (insufficient_scope: ${named}); a new login will ask for them`);
   }
 
-  /** Whether a step-up login is due (and, by asking, it is no longer pending). */
+  /** Whether a step-up login is due (and, by asking, it is no longer pending: the login is counted). */
   takeStepUp(): boolean {
     const pending = this.stepUpPending;
     this.stepUpPending = false;
+    if (pending) {
+      this.stepUps++;
+      this.asked = this.stepUpScope;
+    }
     return pending;
   }
 }

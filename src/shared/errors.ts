@@ -29,7 +29,8 @@ export type GatewayErrorCode =
   | 'usage'
   | 'passphrase_invalid'
   | 'server_closed'
-  | 'connect_timeout';
+  | 'connect_timeout'
+  | 'insufficient_scope';
 
 export abstract class GatewayError extends Error {
   abstract readonly code: GatewayErrorCode;
@@ -188,4 +189,14 @@ export class ConnectTimeoutError extends GatewayError {
 export class UsageError extends GatewayError {
   readonly code = 'usage';
   readonly retry = 'fatal';
+}
+
+/**
+ * A call the server refused for want of scopes (HTTP 403 `insufficient_scope`) that no login
+ * for more permissions can mend now: it was refused again after one, no login is allowed, or the
+ * login failed or did not finish in time. `retry` is `needs-login`: a login by the user may.
+ */
+export class InsufficientScopeError extends GatewayError {
+  readonly code = 'insufficient_scope';
+  readonly retry = 'needs-login';
 }

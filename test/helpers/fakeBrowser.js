@@ -4,12 +4,15 @@
 // the user: follows the authorization server's redirects (its auto-approve mode) to the
 // gateway's loopback callback, unless $FAKE_BROWSER_MODE says otherwise:
 //   approve (default) | ignore (never finishes) | tamper-state (sends a wrong state first)
+// ($FAKE_BROWSER_DELAY_MS: it waits that long first, a user slow to approve.)
 import { appendFileSync } from 'node:fs';
 
 const url = process.argv[2];
 if (process.env.FAKE_BROWSER_LOG) appendFileSync(process.env.FAKE_BROWSER_LOG, `${url}\n`);
 const mode = process.env.FAKE_BROWSER_MODE ?? 'approve';
 if (mode === 'ignore') process.exit(0);
+// A user who takes a while to approve ($FAKE_BROWSER_DELAY_MS).
+if (process.env.FAKE_BROWSER_DELAY_MS) await new Promise((resolve) => setTimeout(resolve, Number(process.env.FAKE_BROWSER_DELAY_MS)));
 
 let next = url;
 for (let hop = 0; hop < 10; hop++) {
