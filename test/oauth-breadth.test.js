@@ -1,6 +1,6 @@
 // Registration and grant breadth: client ID metadata documents, the client credentials grant
 // (secret by Basic or post, private_key_jwt), token endpoint authentication in exchange and
-// refresh, 2025-03-26 servers, offline_access, and scope step-up on 403 insufficient_scope.
+// refresh, 2025-03-26 servers and offline_access. Scope step-up (403 insufficient_scope) is in step-up.test.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { killedAtEnd, startGateway, tempDir } from './helpers/gatewayProcess.js';
 import { testNeeding } from './helpers/prerequisites.js';
-import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, trackedFixtures } from './helpers/oauthGateway.js';
+import { oauthHome, oauthEnv, browserLaunches, waitForTools, echo, trackedFixtures } from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures({ autoApprove: true });
 const running = killedAtEnd();
@@ -95,20 +95,6 @@ test('offline_access is asked for when the authorization server lists it, never 
   assert.deepEqual(unlisted.records.authorizeRequests[0].scopes, ['mcp']);
 });
 
-test('403 insufficient_scope: one new login with the scopes held plus those asked, then the server works again', async () => {
-  const f = await fixture({ scopesSupported: ['read'] });
-  const env = oauthHome();
-  const gw = await gateway(env, { docs: { url: f.mcpUrl } }, { waitForPrefix: 'docs' });
-  assert.deepEqual(f.records.authorizeRequests[0].scopes, ['read']);
-  f.knobs.requiredScopes = ['read', 'write'];
-  const refused = await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'x' } }).catch((error) => ({ thrown: error.message }));
-  assert.match(JSON.stringify(refused), /needs more permissions/);
-  await waitFor(() => f.records.authorizeRequests.length === 2, { what: 'the step-up login' });
-  assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['read', 'write']);
-  await waitFor(async () => (await echo(gw, 'docs', 'again').catch(() => '')) === 'oauth:again', { what: 'the server again' });
-  assert.match(gw.stderr(), /needs more permissions \(insufficient_scope: read write\)/);
-});
-
 testNeeding('openssl', 'client ID metadata document: used as client_id where the server supports it (no registration); DCR where it does not', async (t) => {
   const dir = tempDir();
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
@@ -135,20 +121,6 @@ testNeeding('openssl', 'client ID metadata document: used as client_id where the
   assert.deepEqual(requests(supporting, 'refresh_token').map((r) => [r.status, r.client_id]), [[200, documentUrl]]);
   assert.equal(plain.records.registrations.length, 1, 'DCR where documents are not supported');
   assert.notEqual(plain.records.authorizeRequests[0].client_id, documentUrl);
-});
-
-test('a server that keeps asking for a scope it never grants gets a bounded number of logins, then a clear failure', async () => {
-  const f = await fixture({ scopesSupported: ['read'], grantableScopes: ['read'] });
-  const env = oauthHome();
-  const gw = await gateway(env, { docs: { url: f.mcpUrl } }, { waitForPrefix: 'docs' });
-  f.knobs.requiredScopes = ['admin'];
-  await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'x' } }).catch(() => {});
-  await waitFor(() => /\[docs\] (?:warn: )?(?:failed: login failed|needs a login): .*(needed two logins within a minute|not logging in again)/.test(gw.stderr()), { what: 'the bound' });
-  const logins = f.records.authorizeRequests.length;
-  assert.ok(logins <= 3, `${logins} logins`);
-  assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['admin', 'read']);
-  await sleep(1500);
-  assert.equal(f.records.authorizeRequests.length, logins, 'no more logins');
 });
 
 test('token endpoint authentication as the metadata says: Basic in the code exchange and in every refresh', async () => {

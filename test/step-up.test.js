@@ -27,9 +27,16 @@ test('a relayed call that needs a scope the first login did not grant: one step-
   assert.equal(browserLaunches(env).length, 1);
   assert.deepEqual(f.records.authorizeRequests[0].scopes, ['read']);
 
-  const result = await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'stepped' } });
+  // Two calls refused at once share one login; a call in flight that needs nothing more goes on meanwhile.
+  const [result, other, slow] = await Promise.all([
+    gw.client.callTool({ name: 'docs__echo', arguments: { text: 'stepped' } }),
+    gw.client.callTool({ name: 'docs__echo', arguments: { text: 'too' } }),
+    gw.client.callTool({ name: 'docs__sleep', arguments: { ms: 600 } }),
+  ]);
   assert.equal(textOf(result), 'oauth:stepped', `the call is answered after the step-up:\n${gw.stderr()}`);
   assert.ok(!result.isError);
+  assert.equal(textOf(other), 'oauth:too');
+  assert.ok(!slow.isError, textOf(slow));
   assert.equal(browserLaunches(env).length, 2, 'exactly one more browser launch');
   assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['read', 'write']);
   assert.deepEqual(
@@ -81,4 +88,26 @@ test("meta mode's execute_tool (a request through the SDK client): held for the 
   assert.equal(browserLaunches(env).length, 2);
   assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['read', 'write']);
   assert.deepEqual(callsOf(f, 'meta').map((call) => call.status), [403, 200]);
+});
+
+test('a server that requires more scopes for everything (403 on every request): the call is held, answered after the step-up, and the server stays ready', async () => {
+  const f = await fixture({ scopesSupported: ['read'] });
+  const env = oauthHome();
+  const gw = await gateway(env, { mcpServers: { docs: { url: f.mcpUrl } } });
+  await waitForTools(gw, 'docs');
+  f.knobs.requiredScopes = ['read', 'write'];
+  assert.equal(textOf(await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'all' } })), 'oauth:all', gw.stderr());
+  assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['read', 'write']);
+  assert.equal(browserLaunches(env).length, 2);
+  assert.match(gw.stderr(), /needs more permissions \(insufficient_scope: read write\)/);
+
+  // One that then wants yet another scope within the minute: the browser-tab limit (two a minute) holds, and the call's error says so.
+  f.knobs.requiredScopes = ['admin'];
+  const refused = await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'x' } });
+  assert.match(textOf(refused), /needs more permissions for this, and the login for them failed \(docs needed two logins within a minute; not opening another browser tab.*\); the call was not sent again/);
+  await sleep(1000);
+  assert.equal(browserLaunches(env).length, 2, 'no third tab');
+  assert.equal(f.records.authorizeRequests.length, 2);
+  const status = await gw.client.callTool({ name: 'gateway__status', arguments: {} });
+  assert.equal(status.structuredContent.servers.find((server) => server.name === 'docs').state, 'ready');
 });
