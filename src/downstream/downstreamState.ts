@@ -12,7 +12,7 @@ import type { GatewayErrorCode } from '../shared/errors.js';
  *   failed ──authorization server unreachable──▶ (30 s … 5 min) ──▶ connecting
  *   ready ──process exit, connection lost──▶ reconnecting ──(1 s … 60 s)──▶ ready | reconnecting
  *   ready ──401 no refresh cures──▶ connecting (logs in again)
- *   ready ──403 insufficient_scope──▶ needs-auth (login for more scopes) ──▶ connecting
+ *   ready ──403 insufficient_scope──▶ ready (the call held for a login for more scopes, then sent again; see stepUp.ts)
  *   ready ──authorization server down for good──▶ failed (retried slowly)
  *   any ──close()──▶ (closed; nothing moves again)
  */
