@@ -240,7 +240,8 @@ export class Downstream extends DownstreamCatalog {
    * once more. A 403 `insufficient_scope` holds the request for a step-up login (StepUp), then
    * runs `use` once more; refused again, it fails saying so, with no second login.
    */
-  private async overSession<T>(use: () => Promise<T>, hold?: StepUpHold): Promise<T> {
+  private async overSession<T>(use: () => Promise<T>, hold: StepUpHold = {}): Promise<T> {
+    const mark = this.stepUp?.mark ?? 0;
     try {
       return await use();
     } catch (error) {
@@ -248,13 +249,13 @@ export class Downstream extends DownstreamCatalog {
         await this.resetSession();
         return use();
       }
-      const failure = this.readFailure(error);
+      const failure = this.readFailure(error, mark);
       if (failure.act !== 'step-up') throw this.requestFailed(error, failure);
-      await this.stepUp!.wait(hold);
+      await this.stepUp!.wait(hold, mark);
       try {
         return await use();
       } catch (again) {
-        throw httpTransports?.httpStatusOf(again) === 403 ? refusedAfterStepUp(this.auth?.noStepUp) : this.requestFailed(again, this.readFailure(again));
+        throw httpTransports?.httpStatusOf(again) === 403 ? refusedAfterStepUp(this.auth?.noStepUp) : this.requestFailed(again, this.readFailure(again, this.stepUp!.mark));
       }
     }
   }
@@ -296,9 +297,9 @@ export class Downstream extends DownstreamCatalog {
     return failure.act === 'none' ? error : new Error(failure.message);
   }
 
-  /** What a failed request means; a 403 is a step-up when one is due, or under way (then the request waits for it too). */
-  private readFailure(error: unknown): RequestFailure {
-    const stepUp = () => Boolean(this.stepUp && (this.stepUp.running || this.auth?.takeStepUp()));
+  /** What a failed request sent at `mark` means; a 403 may be a step-up (see StepUp.applies). */
+  private readFailure(error: unknown, mark: number): RequestFailure {
+    const stepUp = () => Boolean(this.stepUp?.applies(mark, () => this.auth?.takeStepUp() ?? false));
     return readRequestFailure(this.config, error, httpTransports?.httpStatusOf(error), stepUp);
   }
 

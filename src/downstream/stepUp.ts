@@ -26,22 +26,36 @@ export interface StepUpHold {
  */
 export class StepUp {
   private login?: Promise<void>;
+  /** Step-up logins finished so far: a request refused with a token older than the last one's is sent again without another. */
+  private finished = 0;
 
   constructor(
     private readonly log: Logger,
     private readonly logIn: () => Promise<void>,
   ) {}
 
-  /** Whether a step-up login is under way (a request refused meanwhile waits for it rather than starting another). */
-  get running(): boolean {
-    return this.login !== undefined;
+  /** What to note before sending a request, for `applies` and `wait` if it is refused. */
+  get mark(): number {
+    return this.finished;
   }
 
-  /** Waits for the login (starting it unless one is under way); throws InsufficientScopeError saying why the request is not sent again. */
-  async wait(hold: StepUpHold = {}): Promise<void> {
-    this.login ??= this.logIn().finally(() => {
-      this.login = undefined;
-    });
+  /**
+   * Whether a request sent at `mark` and refused (403) is for a step-up: a login is under way
+   * (it waits for that one), one finished since the request was sent (it is sent again with
+   * the new token), or `due()` says the refusal calls for one.
+   */
+  applies(mark: number, due: () => boolean): boolean {
+    return this.login !== undefined || this.finished !== mark || due();
+  }
+
+  /** Waits for the login (starting it unless one is under way or finished since `mark`); throws InsufficientScopeError saying why the request is not sent again. */
+  async wait(hold: StepUpHold, mark: number): Promise<void> {
+    if (!this.login && this.finished !== mark) return;
+    this.login ??= this.logIn()
+      .then(() => void this.finished++)
+      .finally(() => {
+        this.login = undefined;
+      });
     const login = this.login;
     hold.onHold?.();
     let timer: NodeJS.Timeout | undefined;
