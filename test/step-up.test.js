@@ -4,6 +4,8 @@
 // (meta mode's execute_tool), against the test authorization server's `toolScopes` knob.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Logger } from '../dist/log/logger.js';
+import { ServerChallenges } from '../dist/oauth/serverChallenges.js';
 import { killedAtEnd, startGateway } from './helpers/gatewayProcess.js';
 import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
 
@@ -110,4 +112,20 @@ test('a server that requires more scopes for everything (403 on every request): 
   assert.equal(f.records.authorizeRequests.length, 2);
   const status = await gw.client.callTool({ name: 'gateway__status', arguments: {} });
   assert.equal(status.structuredContent.servers.find((server) => server.name === 'docs').state, 'ready');
+});
+
+test('the same challenge after a step-up brings no login, and says why; a scope not asked for yet does', () => {
+  const challenges = new ServerChallenges();
+  const quiet = new Logger({ level: 'error' });
+  challenges.forbidden('Bearer error="insufficient_scope", scope="write"', quiet);
+  assert.equal(challenges.noStepUp, undefined);
+  assert.equal(challenges.takeStepUp(), true);
+  challenges.forbidden('Bearer error="insufficient_scope", scope="write"', quiet);
+  assert.equal(challenges.takeStepUp(), false, 'no second login for the same scope');
+  assert.match(challenges.noStepUp, /asks for write, which the login for more permissions already asked for; the authorization server did not grant it/);
+  challenges.forbidden('Bearer error="invalid_token"', quiet);
+  assert.equal(challenges.noStepUp, undefined, 'only the last 403 counts');
+  challenges.forbidden('Bearer error="insufficient_scope", scope="write admin"', quiet);
+  assert.equal(challenges.takeStepUp(), true, 'admin was not asked for yet');
+  assert.equal(challenges.stepUpScope, 'write admin');
 });
