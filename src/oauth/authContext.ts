@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { ensureDiscovery } from './discovery.js';
 import type { FlowLog } from './flowLog.js';
 import type { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
+import type { LoginSteps } from './loginSteps.js';
 import { resourceIndicator } from './resourcePolicy.js';
 import { loginScope } from './scopePolicy.js';
 import type { ServerChallenges } from './serverChallenges.js';
@@ -18,8 +19,10 @@ export interface AuthContext {
   readonly oauth: OAuthServerConfig | undefined;
   readonly store: TokenStore;
   readonly provider: GatewayOAuthProvider;
-  /** The fetch for everything OAuth (see createOAuthFetch). */
+  /** The fetch for everything OAuth (see createOAuthFetch), noting each login step (see LoginSteps). */
   readonly fetchFn: FetchLike;
+  /** The step a login is at, for the words of its failure. */
+  readonly steps: LoginSteps;
   /** The running flow's logger (see FlowLog). */
   readonly log: Logger;
   /** The `resource_metadata` of the server's last 401, if it named one. */
@@ -40,6 +43,7 @@ export interface AuthContextParts {
   store: TokenStore;
   provider: GatewayOAuthProvider;
   fetchFn: FetchLike;
+  steps: LoginSteps;
   flows: FlowLog;
   challenges: ServerChallenges;
   /** The tokens held now (their scope is kept in a step-up). */
@@ -48,7 +52,7 @@ export interface AuthContextParts {
 
 /** An AuthContext over ServerAuth's parts: the log, challenges and tokens are read at each use, never copied. */
 export function createAuthContext(parts: AuthContextParts): AuthContext {
-  const { name, url, oauth, store, provider, fetchFn, flows, challenges } = parts;
+  const { name, url, oauth, store, provider, fetchFn, steps, flows, challenges } = parts;
   const machine = oauth?.grant === 'client_credentials';
   return {
     name,
@@ -57,6 +61,7 @@ export function createAuthContext(parts: AuthContextParts): AuthContext {
     store,
     provider,
     fetchFn,
+    steps,
     get log() {
       return flows.log;
     },
@@ -75,6 +80,6 @@ export function createAuthContext(parts: AuthContextParts): AuthContext {
         serverScopes: (discovery.authorizationServerMetadata as { scopes_supported?: string[] } | undefined)?.scopes_supported,
         machine,
       }),
-    resource: (discovery) => resourceIndicator(discovery, oauth),
+    resource: (discovery) => resourceIndicator(discovery, oauth, url),
   };
 }

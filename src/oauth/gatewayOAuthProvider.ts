@@ -6,7 +6,9 @@ import { clientAuthenticator, type ClientAssertionSigner } from './clientAuthent
 import { checkDiscovery } from './discoveryChecks.js';
 import { UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { privateKeyJwtSigner } from './privateKeyJwt.js';
-import { omitsResource } from './resourcePolicy.js';
+import { checkRegistrationAnswer, secretExpired } from './registrationChecks.js';
+import { checkNamedResource } from './discovery.js';
+import { resourceIndicator } from './resourcePolicy.js';
 import { storedTokensFrom, type StoredClient, type StoredTokens, type TokenStore } from './tokenStore.js';
 
 export const CLIENT_NAME = 'mcp-oauth-gateway';
@@ -28,7 +30,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   private flowState?: string;
   private verifier?: string;
   private discovery?: OAuthDiscoveryState;
-  readonly validateResourceURL?: OAuthClientProvider['validateResourceURL'];
+  readonly validateResourceURL: NonNullable<OAuthClientProvider['validateResourceURL']>;
   /** `private_key_jwt` when the config has a private key: every token request signs a client assertion. */
   readonly signer?: ClientAssertionSigner;
   /** The client authentication of the SDK's token requests (the code exchange): see chooseClientAuthMethod. */
@@ -42,8 +44,14 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     private readonly config: OAuthServerConfig = {},
     private readonly onTokensSaved: (tokens: StoredTokens) => Promise<void>,
   ) {
-    // `resource: false` in the config: omit the RFC 8707 parameter (Entra ID rejects it).
-    if (omitsResource(config)) this.validateResourceURL = async () => undefined;
+    // The RFC 8707 `resource` of the SDK's authorization and token requests (see resourceIndicator):
+    // always sent, also without protected resource metadata; none only with `resource: false`.
+    // A string, which the SDK sends verbatim (a URL's href would add a `/` to a pathless one).
+    this.validateResourceURL = async (_serverUrl, named) => {
+      if (named) checkNamedResource(serverUrl, named, undefined);
+      const resource = resourceIndicator({ resourceMetadata: named ? { resource: named } : undefined }, config, serverUrl);
+      return resource as unknown as URL | undefined;
+    };
     this.signer = privateKeyJwtSigner(config);
     this.addClientAuthentication = clientAuthenticator(() => this.clientInformation(), this.signer);
     this.clientMetadataUrl = config.clientMetadataUrl;
@@ -53,15 +61,22 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     return this.redirectUri;
   }
 
-  get clientMetadata(): OAuthClientMetadata {
-    return {
+  /**
+   * The registration request (RFC 7591 §2): `application_type: "native"`, which the 2026 MCP
+   * revision requires for loopback redirect URIs (OpenID Connect Registration §2).
+   * @see [RFC 7591 §2](https://www.rfc-editor.org/rfc/rfc7591.html#section-2), [OpenID Connect Registration §2](https://openid.net/specs/openid-connect-registration-1_0.html#ClientMetadata)
+   */
+  get clientMetadata(): OAuthClientMetadata & { application_type: 'native' } {
+    const metadata = {
       client_name: CLIENT_NAME,
+      application_type: 'native' as const,
       redirect_uris: this.redirectUri ? [this.redirectUri] : [],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: this.signer ? 'private_key_jwt' : this.config.clientSecret ? 'client_secret_post' : 'none',
       scope: this.fallbackScope(),
     };
+    return metadata;
   }
 
   /** Config scopes apply only when the protected resource metadata names none (an empty list means "no scope"). */
@@ -93,6 +108,8 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     }
     // A registration made for another loopback port no longer matches: register again.
     if (!stored || stored.source !== 'dcr' || (this.redirectUri && stored.redirect_uri !== this.redirectUri)) return undefined;
+    // A registration whose secret has expired (RFC 7591 §3.2.1): register again.
+    if (secretExpired(stored)) return undefined;
     return stored;
   }
 
@@ -101,6 +118,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     if (typeof info.client_id !== 'string' || !info.client_id) {
       throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
     }
+    if (info.client_id !== this.clientMetadataUrl) checkRegistrationAnswer(info, this.redirectUri);
     const record: StoredClient =
       info.client_id === this.clientMetadataUrl ? { ...info, source: 'cimd' } : { ...info, source: 'dcr', redirect_uri: this.redirectUri };
     await this.store.writeClient(this.serverUrl, record);

@@ -32,6 +32,7 @@ type ArrivedCode = (ReceivedCallback & { pasted: false }) | Awaited<ReturnType<t
 export async function interactiveLogin(ctx: AuthContext, login: LoginOptions, paste?: PasteReader): Promise<void> {
   const listener = await startLoginListener(ctx);
   let launched = false;
+  ctx.steps.reset();
   try {
     ctx.provider.resetFlow(listener.redirectUri);
     const metadataUrl = ctx.resourceMetadataUrl ? new URL(ctx.resourceMetadataUrl) : undefined;
@@ -39,13 +40,14 @@ export async function interactiveLogin(ctx: AuthContext, login: LoginOptions, pa
     if (!expect) return; // The SDK found the client authorized already.
     await login.launches.launched(ctx.log);
     launched = true;
+    ctx.steps.enter('authorization', expect.authorizationUrl);
     await login.show(expect.authorizationUrl);
     await exchangeCode(ctx, metadataUrl, nextCode(ctx.name, listener, expect, login.closing, paste), paste);
     await login.launches.completed(ctx.log);
     ctx.log.info(`logged in to ${ctx.name}`);
   } catch (error) {
     if (launched && !login.closing.aborted) await login.launches.failed(ctx.log);
-    throw sanitize(error);
+    throw ctx.steps.explain(ctx.name, error);
   } finally {
     ctx.provider.endFlow();
     await listener.close();

@@ -65,10 +65,17 @@ async function capBody(response: Response, maxBytes: number, url: URL): Promise<
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new UnsafeAuthorizationServerError(`${url.origin} sent a response over ${maxBytes} bytes; refusing it`);
+      throw new UnsafeAuthorizationServerError(`answer larger than ${sizeInWords(maxBytes)} from ${url.origin}${url.pathname} (over ${maxBytes} bytes); refusing it`);
     }
     chunks.push(value);
   }
   const body = Buffer.concat(chunks);
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** 1048576 → "1 MiB", 1024 → "1 KiB". */
+function sizeInWords(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
 }

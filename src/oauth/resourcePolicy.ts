@@ -7,12 +7,32 @@ export function omitsResource(oauth: OAuthServerConfig | undefined): boolean {
 }
 
 /**
- * The RFC 8707 resource indicator for token requests: exactly as the protected resource
- * metadata names it (RFC 9728 §2), as the SDK's login sends it, so `https://x` stays without
- * a slash; none without that metadata, or when the config says `resource: false`.
- * @see [RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707.html#section-2)
+ * The canonical URI of an MCP server, as the MCP spec defines it for the `resource`
+ * parameter: scheme and host lower case (the URL parser does that), no fragment, and no
+ * terminating `/` when the URL has no path.
+ * @see [MCP Authorization, Canonical Server URI](https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization#canonical-server-uri), [RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707.html#section-2)
  */
-export function resourceIndicator(discovery: Pick<OAuthDiscoveryState, 'resourceMetadata'>, oauth: OAuthServerConfig | undefined): string | undefined {
+export function canonicalServerUri(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.hash = '';
+  return url.pathname === '/' && !url.search ? url.origin : url.href;
+}
+
+/**
+ * The RFC 8707 resource indicator for the authorization, token and refresh requests: always
+ * sent (the MCP spec: clients MUST send it, whether or not the authorization server is known
+ * to support it), exactly as the protected resource metadata names it (RFC 9728 §2; checked
+ * against the server URL in discovery), else the server's canonical URI (a 2025-03-26 server
+ * without that metadata); none only when the config says `resource: false`.
+ * @see [RFC 8707 §2](https://www.rfc-editor.org/rfc/rfc8707.html#section-2), [MCP Authorization, Resource Parameter Implementation](https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization#resource-parameter-implementation)
+ */
+export function resourceIndicator(
+  discovery: Pick<OAuthDiscoveryState, 'resourceMetadata'>,
+  oauth: OAuthServerConfig | undefined,
+  serverUrl: string,
+): string | undefined {
   if (omitsResource(oauth)) return undefined;
-  return discovery.resourceMetadata?.resource || undefined;
+  const named = discovery.resourceMetadata?.resource;
+  if (named) return named;
+  return serverUrl ? canonicalServerUri(serverUrl) : undefined;
 }

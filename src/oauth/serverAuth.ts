@@ -14,6 +14,7 @@ import { interactiveLogin, type LoginOptions } from './interactiveLogin.js';
 import { DEFAULT_CALLBACK_TIMEOUT_MS } from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError } from '../shared/errors.js';
+import { LoginSteps } from './loginSteps.js';
 import { showAuthorizationUrl } from './openBrowser.js';
 import type { PasteReader } from './pastedCode.js';
 import { probeServer } from './probeServer.js';
@@ -74,10 +75,12 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, (tokens) => this.session.adopt(tokens));
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
     this.flows = new FlowLog(options.log);
+    const steps = new LoginSteps();
     this.context = createAuthContext({
       ...options,
       provider: this.provider,
-      fetchFn: createOAuthFetch(),
+      steps,
+      fetchFn: steps.fetch(createOAuthFetch(), () => this.challenges.resourceMetadata),
       flows: this.flows,
       challenges: this.challenges,
       held: () => this.session.tokens,

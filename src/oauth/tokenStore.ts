@@ -22,11 +22,17 @@ export interface StoredTokens extends OAuthTokens {
 
 /**
  * Tokens from a token response (code exchange, refresh, client credentials, device flow), as
- * stored: Bearer only, the relative `expires_in` turned into an absolute expiry.
+ * stored: Bearer only (compared case-insensitively, RFC 6750 §4 / RFC 6749 §5.1), the relative
+ * `expires_in` (a non-negative integer) turned into an absolute expiry.
+ * @see [RFC 6749 §5.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1), [RFC 6750 §4](https://www.rfc-editor.org/rfc/rfc6750.html#section-4)
  */
 export function storedTokensFrom(response: OAuthTokens, what = 'the token response', extra: Partial<StoredTokens> = {}): StoredTokens {
   if (typeof response.token_type !== 'string' || response.token_type.toLowerCase() !== 'bearer') {
     throw new UnsafeAuthorizationServerError(`${what} has token_type ${JSON.stringify(response.token_type)}; only Bearer is supported`);
+  }
+  // RFC 6749 §5.1: expires_in is a lifetime in seconds; anything but a non-negative integer is a broken answer (not "expired 5 s ago").
+  if (response.expires_in !== undefined && !(Number.isInteger(response.expires_in) && response.expires_in >= 0)) {
+    throw new UnsafeAuthorizationServerError(`${what} has expires_in ${JSON.stringify(response.expires_in)}; it must be a non-negative integer of seconds (RFC 6749 §5.1)`);
   }
   const now = Date.now();
   return {
