@@ -45,6 +45,10 @@ export type CallbackVerdict =
  * (RFC 9207), checked before an `error` is believed; then the `error` or the `code`.
  */
 export function judgeCallback(params: URLSearchParams, expect: CallbackExpectations): CallbackVerdict {
+  // RFC 6749 §3.1: parameters MUST NOT be included more than once; which of two would be believed is the attacker's choice.
+  // https://www.rfc-editor.org/rfc/rfc6749.html#section-3.1
+  const repeated = ['code', 'state', 'iss'].find((name) => params.getAll(name).length > 1);
+  if (repeated) return { kind: 'reject', reason: `The redirect carries the ${repeated} parameter more than once, which OAuth forbids; it is refused.` };
   if (params.get('state') !== expect.state) {
     return { kind: 'reject', reason: 'The state parameter does not match the login in progress (a stale or forged redirect).' };
   }
@@ -72,10 +76,22 @@ const HOLD_PAGE_MS = 60_000;
 type Reply = (status: number, html: string) => Promise<void>;
 
 /**
+ * Whether a request's `Host` is the listener's own address: `127.0.0.1:<port>` or
+ * `localhost:<port>`. Anything else is a page of another site reaching the listener through a
+ * name that resolves to 127.0.0.1 (DNS rebinding), which is not answered.
+ * @see [RFC 8252 §8.3](https://www.rfc-editor.org/rfc/rfc8252.html#section-8.3), [RFC 9110 §7.2](https://www.rfc-editor.org/rfc/rfc9110.html#section-7.2)
+ */
+export function isOwnHost(host: string | undefined, port: number): boolean {
+  const value = host?.toLowerCase();
+  return value === `127.0.0.1:${port}` || value === `localhost:${port}`;
+}
+
+/**
  * Binds the one-shot OAuth redirect listener on 127.0.0.1 (never another interface), on
  * `port` or an ephemeral one (0). It accepts exactly one good callback, answers everything
- * else with an error page, and closes after success, failure or the timeout. The good
- * callback's page is sent once the code exchange is over, so it tells the truth.
+ * else with an error page (a foreign `Host` too, see isOwnHost), and closes after success,
+ * failure or the timeout. The good callback's page is sent once the code exchange is over,
+ * so it tells the truth.
  */
 export async function startLoopbackListener(port = 0): Promise<LoopbackListener> {
   let onRequest: ((url: URL, reply: Reply) => void) | undefined;
@@ -101,6 +117,10 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
       url = new URL(req.url ?? '/', 'http://127.0.0.1');
     } catch {
       return void reply(400, rejectedPage('That is not a valid address.'));
+    }
+    const port = (server.address() as AddressInfo | null)?.port ?? 0;
+    if (!isOwnHost(req.headers.host, port)) {
+      return void reply(421, rejectedPage(`This listener answers only at 127.0.0.1:${port} (or localhost:${port}), not at the address this request was sent to.`));
     }
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) return void reply(404, rejectedPage('This address only receives the OAuth redirect.'));
     if (!onRequest) return void reply(409, rejectedPage('No login is in progress.'));

@@ -43,11 +43,32 @@ export async function showAuthorizationUrl(url: string, serverName: string, log:
       const child = await open(url, { wait: false });
       child.once('error', () => {});
     }
-    log.info(`opened the browser to log in to ${serverName}; waiting for you to finish there… (if no tab opened, visit ${url})`);
+    log.info(
+      `opened the browser to log in to ${serverName}; waiting for you to finish there… (the login page: ${withoutFlowValues(url)}; ` +
+        `if no tab opened, \`gateway auth login ${serverName} --no-browser\` prints the whole URL)`,
+    );
+    log.debug(() => `the authorization URL: ${url}`);
     return 'launched';
   } catch (error) {
     printUrl(url, serverName, `the browser could not be started (${(error as Error).message})`);
     return 'printed';
+  }
+}
+
+/**
+ * The authorization URL for an `info` log line: without its `state` and `code_challenge`, the
+ * values that bind the login to this flow (RFC 6749 §10.12, RFC 7636 §4.3), which a log has
+ * no use for; the whole URL is logged at `debug` only.
+ * @see [RFC 6749 §10.12](https://www.rfc-editor.org/rfc/rfc6749.html#section-10.12), [RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636.html#section-4.3)
+ */
+export function withoutFlowValues(url: string): string {
+  try {
+    const shown = new URL(url);
+    shown.searchParams.delete('state');
+    shown.searchParams.delete('code_challenge');
+    return shown.href;
+  } catch {
+    return '(not a valid URL)';
   }
 }
 
