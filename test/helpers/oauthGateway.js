@@ -1,6 +1,6 @@
 // Helpers for OAuth end-to-end tests: a fresh store per test, the stand-in browser wired in,
 // and readers for what the browser saw and what the store holds.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { startOAuthFixture } from '../fixtures/oauth/authServer.js';
@@ -44,6 +44,29 @@ export function serverDirs({ home }) {
 export function storedTokens(env, index = 0) {
   const dir = serverDirs(env)[index];
   return JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8'));
+}
+
+/**
+ * The stored access token has expired, as a gateway reading the store sees it (its expiry an
+ * hour-old token's, a second ago): the next gateway to load it refreshes it before use, with
+ * no waiting for the clock. The authorization server still honours it; only the gateway's
+ * reckoning is moved. The store is the plain file backend (tokens.json).
+ */
+export function expireStoredTokens(env, index = 0) {
+  const file = join(serverDirs(env)[index], 'tokens.json');
+  const tokens = JSON.parse(readFileSync(file, 'utf8'));
+  const now = Date.now();
+  writeFileSync(file, JSON.stringify({ ...tokens, obtained_at: now - 3_600_000, expires_at: now - 1000 }));
+}
+
+/**
+ * Waits until a running gateway holding the stored tokens counts them as due for a refresh, by
+ * its own rule (tokenTiming.expiresSoon, read from the store it saves to before use): for a
+ * test that needs the refresh made before a request, not the one a 401 brings.
+ */
+export async function untilRefreshDue(env, index = 0) {
+  const { expiresSoon } = await import('../../dist/oauth/tokenTiming.js');
+  await waitFor(() => expiresSoon(storedTokens(env, index)), { what: 'the stored token to be due for a refresh' });
 }
 
 /** Starts a gateway with one OAuth server (plus any extra servers) and waits until its tools are listed. */
