@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { startOAuthFixture } from '../fixtures/oauth/authServer.js';
-import { startGateway, tempDir, waitFor, toolNames, runCli } from './gatewayProcess.js';
+import { startGateway, tempDir, waitFor, toolNames, runCli, serverStatus } from './gatewayProcess.js';
 
 export const FAKE_BROWSER = new URL('./fakeBrowser.js', import.meta.url).pathname;
 export const CHROMIUM_BROWSER = new URL('./chromiumBrowser.js', import.meta.url).pathname;
@@ -76,12 +76,18 @@ export async function startOAuthGateway(env, servers, { extraEnv = {}, args = []
   return gateway;
 }
 
+/**
+ * Waits until the server is connected: ready in gateway__status, its tools listed. (Listed
+ * tools alone are no sign of it: after a first start they come from the catalog cache at once,
+ * before the tokens are loaded or the server answers.)
+ */
 export async function waitForTools(gateway, prefix, timeoutMs = 20_000) {
   try {
-    await waitFor(async () => (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)), {
-      timeoutMs,
-      what: `${prefix}'s tools`,
-    });
+    await waitFor(
+      async () =>
+        (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)) && (await serverStatus(gateway.client, prefix))?.state === 'ready',
+      { timeoutMs, what: `${prefix} ready with its tools` },
+    );
   } catch (error) {
     error.message += `\n--- gateway stderr ---\n${gateway.stderr()}`;
     throw error;
