@@ -14,7 +14,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { startHttpMcpServer } from './fixtures/http-server.js';
-import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, writeConfig } from './helpers/gatewayProcess.js';
+import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, waitForState, writeConfig } from './helpers/gatewayProcess.js';
 
 const gateway = trackedGateways();
 const text = (result) => result.content.map((c) => c.text).join('');
@@ -210,7 +210,7 @@ test('an HTTP server that goes away is reconnected with backoff once it is back;
   await waitFor(() => /\[web\] warn: .*reconnecting in [\d.]+ s \(attempt 2\)/.test(gw.stderr()), { what: 'a second attempt', timeoutMs: 10_000 });
   http = await startHttpMcpServer({ name: 'web', port });
   try {
-    await waitFor(() => /\[web\] reconnected/.test(gw.stderr()), { what: 'the reconnect', timeoutMs: 15_000 });
+    await waitForState(gw, 'web', 'ready', { timeoutMs: 15_000 });
     assert.equal(text(await gw.client.callTool({ name: 'web__echo', arguments: { text: 'back' } })), 'web:back');
   } finally {
     await http.close();
