@@ -4,14 +4,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GATEWAY, killedAtEnd, stdioServer, tempDir, writeConfig } from './helpers/gatewayProcess.js';
+import { GATEWAY, killedAtEnd, stdioServer, tempDir, waitForState, writeConfig } from './helpers/gatewayProcess.js';
 import { testNeeding } from './helpers/prerequisites.js';
-import { oauthHome, oauthEnv, browserLaunches, serverDirs, storedTokens, startOAuthGateway, waitForTools, echo, runCli, waitFor, toolNames, trackedFixtures } from './helpers/oauthGateway.js';
+import {
+  oauthHome,
+  oauthEnv,
+  browserLaunches,
+  serverDirs,
+  storedTokens,
+  expireStoredTokens,
+  startOAuthGateway,
+  waitForTools,
+  echo,
+  runCli,
+  waitFor,
+  toolNames,
+  trackedFixtures,
+} from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures({ autoApprove: true });
 const running = killedAtEnd();
 const WITH_KEYRING = new URL('./helpers/withKeyring.sh', import.meta.url).pathname;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A config with the given servers in its own directory; returns its path. */
 function config(servers, gateway) {
@@ -143,14 +156,16 @@ test('auth export / import: plain and passphrase-encrypted; a wrong passphrase o
 });
 
 test('serve --headless with a copied store: connects and refreshes with the copied tokens; a server that needs a login fails with what to do; nothing hangs', async () => {
-  const f = await fixture({ accessTokenTtl: 2 });
+  const f = await fixture();
   const other = await fixture();
   const laptop = oauthHome();
   const path = config({ remote: { url: f.mcpUrl } });
   assert.equal((await cli(laptop, ['auth', 'login', 'remote', '--config', path])).status, 0);
   const headless = oauthHome();
   cpSync(laptop.home, headless.home, { recursive: true });
-  await sleep(2100); // the copied access token has expired: the headless host must refresh it
+  expireStoredTokens(headless); // the copied access token has expired: the headless host must refresh it
+  const copied = JSON.parse((await cli(headless, ['auth', 'status', '--json', '--config', path])).stdout).servers[0];
+  assert.deepEqual([copied.authenticated, copied.expired, copied.refreshToken], [true, true, true]);
   const gw = await startOAuthGateway(
     headless,
     { remote: { url: f.mcpUrl }, fresh: { url: other.mcpUrl }, local: stdioServer('local') },
@@ -160,7 +175,8 @@ test('serve --headless with a copied store: connects and refreshes with the copi
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   await waitForTools(gw, 'local');
   assert.equal(await echo(gw, 'local'), 'local:hi');
-  assert.ok(f.records.tokenRequests.some((r) => r.grant_type === 'refresh_token' && r.status === 200));
+  assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.status]), [['authorization_code', 200], ['refresh_token', 200]]);
+  assert.equal((await waitForState(gw, 'fresh', 'needs-auth')).login_url, undefined, 'no login under way');
   await waitFor(() => /\[fresh\] (?:warn: )?needs a login: fresh needs a login and this gateway runs headless .*gateway auth login fresh.*gateway auth import/.test(gw.stderr()), { what: 'the headless message' });
   assert.equal(other.records.authorizeRequests.length, 0, 'no login was started');
   assert.ok(!(await toolNames(gw.client)).some((name) => name.startsWith('fresh__')));
@@ -252,7 +268,7 @@ test('keychain store without a usable keychain: a clear message for the HTTP ser
     waitForPrefix: 'local',
   });
   running.push(gw);
-  await waitFor(() => /\[remote\] (?:warn: )?failed: .*OS keychain.*Secret Service.*"tokenStore": "file"/.test(gw.stderr()), { what: 'the keychain message' });
+  assert.match((await waitForState(gw, 'remote', 'failed')).what_to_do, /OS keychain.*Secret Service.*"tokenStore": "file"/);
   assert.equal(await echo(gw, 'local'), 'local:hi');
   await gw.close();
 });
@@ -267,7 +283,7 @@ async function freePort() {
 }
 
 testNeeding('keyring', 'keychain store against a real Secret Service (GNOME Keyring on D-Bus): logins live in the keychain, not in files', async () => {
-  const f = await fixture({ accessTokenTtl: 2 });
+  const f = await fixture();
   const env = oauthHome();
   const keyringHome = tempDir('gw-keyring-');
   const path = config({ remote: { url: f.mcpUrl } }, { tokenStore: 'keychain' });
@@ -279,11 +295,12 @@ testNeeding('keyring', 'keychain store against a real Secret Service (GNOME Keyr
   assert.match(login.stdout, /Stored in OS keychain \(service mcp-oauth-gateway/);
   const dir = serverDirs(env)[0];
   assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.json')).sort(), ['browser.json', 'server.json'], 'no token file');
-  await sleep(2100);
-  // Another process (another D-Bus session on the same keyring) finds the login and refreshes it.
+  // Another process (another D-Bus session on the same keyring) finds the login and, its access
+  // token expired at the server, refreshes it.
+  f.expireAccessTokens();
   const list = await inKeyring(['list', '--config', path]);
   assert.equal(list.status, 0, list.stderr + list.stdout);
-  assert.ok(f.records.tokenRequests.some((r) => r.grant_type === 'refresh_token' && r.status === 200));
+  assert.deepEqual(f.records.tokenRequests.filter((r) => r.grant_type === 'refresh_token').map((r) => r.status), [200]);
   const status = await inKeyring(['auth', 'status', '--json', '--config', path]);
   assert.equal(JSON.parse(status.stdout).servers[0].authenticated, true);
   const logout = await inKeyring(['auth', 'logout', 'remote', '--config', path]);

@@ -20,22 +20,22 @@ async function gateway(env, servers, { extraEnv = {}, waitForPrefix } = {}) {
   if (waitForPrefix) await waitForTools(gw, waitForPrefix);
   return gw;
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const requests = (f, grant) => f.records.tokenRequests.filter((r) => r.grant_type === grant);
 
 const SECRET = 's3cret+value/123==';
 for (const method of ['client_secret_basic', 'client_secret_post']) {
   test(`client credentials with a secret (${method}, as the server lists; a base64 secret with + / =, sent as it is): no browser, ever; a new token when it expires`, async () => {
-    const f = await fixture({ accessTokenTtl: 2, dcr: false, authMethods: [method], clients: [{ client_id: 'daemon', client_secret: SECRET, redirect_uris: [] }] });
+    const f = await fixture({ dcr: false, authMethods: [method], clients: [{ client_id: 'daemon', client_secret: SECRET, redirect_uris: [] }] });
     const env = oauthHome();
     const gw = await gateway(env, { ci: { url: f.mcpUrl, oauth: { grant: 'client_credentials', clientId: 'daemon', clientSecret: '${CI_SECRET}' } } }, {
       extraEnv: { CI_SECRET: SECRET },
       waitForPrefix: 'ci',
     });
-    await sleep(2100);
+    f.expireAccessTokens();
     assert.equal(await echo(gw, 'ci'), 'oauth:hi');
     const grants = requests(f, 'client_credentials');
-    assert.ok(grants.length >= 2, 'a second token after expiry');
+    assert.equal(grants.length, 2, 'a second token after expiry');
+    assert.equal(requests(f, 'refresh_token').length, 0, 'never a refresh token');
     assert.ok(grants.every((r) => r.status === 200 && r.auth_method === method && r.client_id === 'daemon'));
     assert.equal(f.records.authorizeRequests.length, 0);
     assert.equal(browserLaunches(env).length, 0);
@@ -48,7 +48,6 @@ test('private_key_jwt (RFC 7523): client credentials signed with a key from ${EN
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
   const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
   const f = await fixture({
-    accessTokenTtl: 2,
     dcr: false,
     authMethods: ['private_key_jwt'],
     clients: [{ client_id: 'signer', redirect_uris: ['http://127.0.0.1/callback'], public_key_pem: publicPem, token_endpoint_auth_method: 'private_key_jwt' }],
@@ -65,7 +64,7 @@ test('private_key_jwt (RFC 7523): client credentials signed with a key from ${EN
 
   const person = oauthHome();
   const gw = await gateway(person, { p: { url: f.mcpUrl, oauth: { clientId: 'signer', privateKey: '${SIGNING_KEY}' } } }, { extraEnv: { SIGNING_KEY: pem }, waitForPrefix: 'p' });
-  await sleep(2100);
+  f.expireAccessTokens();
   assert.equal(await echo(gw, 'p'), 'oauth:hi');
   assert.deepEqual(requests(f, 'authorization_code').map((r) => [r.status, r.auth_method]), [[200, 'private_key_jwt']]);
   assert.deepEqual(requests(f, 'refresh_token').map((r) => [r.status, r.auth_method]), [[200, 'private_key_jwt']]);
@@ -108,7 +107,7 @@ testNeeding('openssl', 'client ID metadata document: used as client_id where the
   t.after(() => https.close());
   documentUrl = `https://127.0.0.1:${https.address().port}/oauth/client.json`;
 
-  const supporting = await fixture({ cimd: true, accessTokenTtl: 2 });
+  const supporting = await fixture({ cimd: true });
   const plain = await fixture({ cimd: false });
   const env = oauthHome();
   const gw = await gateway(env, { a: { url: supporting.mcpUrl, oauth: { clientMetadataUrl: documentUrl } }, b: { url: plain.mcpUrl, oauth: { clientMetadataUrl: documentUrl } } }, { waitForPrefix: 'a' });
@@ -116,7 +115,7 @@ testNeeding('openssl', 'client ID metadata document: used as client_id where the
   assert.equal(supporting.records.authorizeRequests[0].client_id, documentUrl);
   assert.equal(supporting.records.registrations.length, 0);
   assert.ok(supporting.records.clientDocuments.includes(documentUrl));
-  await sleep(2100);
+  supporting.expireAccessTokens();
   assert.equal(await echo(gw, 'a'), 'oauth:hi');
   assert.deepEqual(requests(supporting, 'refresh_token').map((r) => [r.status, r.client_id]), [[200, documentUrl]]);
   assert.equal(plain.records.registrations.length, 1, 'DCR where documents are not supported');
@@ -124,10 +123,10 @@ testNeeding('openssl', 'client ID metadata document: used as client_id where the
 });
 
 test('token endpoint authentication as the metadata says: Basic in the code exchange and in every refresh', async () => {
-  const f = await fixture({ accessTokenTtl: 2, dcr: false, authMethods: ['client_secret_basic'], clients: [{ client_id: 'app', client_secret: 'app-secret-1', redirect_uris: ['http://127.0.0.1/callback'] }] });
+  const f = await fixture({ dcr: false, authMethods: ['client_secret_basic'], clients: [{ client_id: 'app', client_secret: 'app-secret-1', redirect_uris: ['http://127.0.0.1/callback'] }] });
   const env = oauthHome();
   const gw = await gateway(env, { s: { url: f.mcpUrl, oauth: { clientId: 'app', clientSecret: 'app-secret-1' } } }, { waitForPrefix: 's' });
-  await sleep(2100);
+  f.expireAccessTokens();
   assert.equal(await echo(gw, 's'), 'oauth:hi');
   assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.auth_method, r.status]), [
     ['authorization_code', 'client_secret_basic', 200],

@@ -10,14 +10,12 @@ import { tempDir } from './helpers/gatewayProcess.js';
 import { oauthHome, oauthEnv, startOAuthGateway, echo, runCli, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures();
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('login, refresh, a hostile error page, export and logout at debug level: no secret anywhere; each flow has its correlation id', async () => {
   const secret = 'client-secret-0123456789abcdef';
   const passphrase = 'export passphrase 42';
   const f = await fixture({
     autoApprove: true,
-    accessTokenTtl: 2,
     rotateRefreshTokens: true,
     dcr: false,
     clients: [{ client_id: 'static-client', client_secret: secret, redirect_uris: ['http://127.0.0.1/callback'] }],
@@ -29,11 +27,11 @@ test('login, refresh, a hostile error page, export and logout at debug level: no
   const extraEnv = { SECRET: secret, MCP_GATEWAY_PASSPHRASE: passphrase };
   const gw = await startOAuthGateway(env, servers, { extraEnv, args: ['--log-level', 'debug', '--log-file', logFile], waitForPrefix: 'remote' });
 
-  await sleep(2100);
+  f.expireAccessTokens();
   assert.equal(await echo(gw, 'remote', 'one'), 'oauth:one'); // a refresh
   // A refresh answered by an error page that echoes the request, secrets included.
   f.knobs.tokenFault = { kind: 'echo', grant: 'refresh_token' };
-  await sleep(2100);
+  f.expireAccessTokens();
   const failed = await gw.client.callTool({ name: 'remote__echo', arguments: { text: 'two' } }).catch((error) => ({ thrown: error.message }));
   const failure = JSON.stringify(failed);
   assert.match(failure, /token refresh failed 4 times/);

@@ -1,6 +1,8 @@
 // The pure steps of a server's OAuth, on their own and with an injected clock: the browser
 // launch limit, the scope and resource policies, the discovery fallbacks, token timing,
-// step-up bookkeeping, and the one choice of client authentication. The end-to-end behaviour is in oauth-flow and oauth-breadth.
+// step-up bookkeeping, the one choice of client authentication, the device flow's polling
+// (a scripted token endpoint on node:test's mock clock) and a token session's refreshes (a
+// real store on disk, the renewal grants stood in for). The end-to-end behaviour is in oauth-flow and oauth-breadth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { judgeLaunch, launchRefusalMessage, LaunchLog, BROWSER_LAUNCH_INTERVAL_MS } from '../dist/oauth/browserLaunches.js';
@@ -14,6 +16,10 @@ import { TokenStore } from '../dist/oauth/tokenStore.js';
 import { chooseClientAuthMethod, applyClientAuthentication, basicCredentials } from '../dist/oauth/clientAuthentication.js';
 import { Logger } from '../dist/log/logger.js';
 import { exchangeAuthorization, selectClientAuthMethod } from '@modelcontextprotocol/sdk/client/auth.js';
+import { runDeviceFlow } from '../dist/oauth/deviceFlow.js';
+import { TokenSession } from '../dist/oauth/tokenSession.js';
+import { FlowLog } from '../dist/oauth/flowLog.js';
+import { InvalidGrantError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { tempDir } from './helpers/gatewayProcess.js';
 
 const T0 = 1_700_000_000_000;
@@ -246,4 +252,147 @@ test('client authentication applied: Basic in the header (id:secret raw, base64)
   assert.deepEqual(calls, [['https://as.example.com/token', 'https://as.example.com/']]);
   assert.equal(signed.body.get('client_assertion'), 'jwt');
   await assert.rejects(applyClientAuthentication('private_key_jwt', publicClient, request()), /private key/);
+});
+
+// --- The device flow's polling (RFC 8628 §3.5) -------------------------------------------
+
+/**
+ * The device flow against a scripted authorization server on the mock clock: `answers` are
+ * the token endpoint's, one per poll (the last repeats). Returns the outcome and the time
+ * of each poll, in ms after the start.
+ */
+async function deviceFlowOn(t, answers, { interval = 1, expiresIn = 60 } = {}) {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: T0 });
+  const polls = [];
+  const fetchFn = async (url) => {
+    if (url.endsWith('/device')) {
+      return Response.json({ device_code: 'dc_123456', user_code: 'ABCD-EFGH', verification_uri: 'https://as.example.com/device', expires_in: expiresIn, interval });
+    }
+    const answer = answers[Math.min(polls.length, answers.length - 1)];
+    polls.push(Date.now() - T0);
+    if (answer instanceof Error) throw answer;
+    return answer === 'tokens' ? Response.json({ access_token: 'at', token_type: 'Bearer' }) : Response.json({ error: answer }, { status: answer === 'boom' ? 502 : 400 });
+  };
+  const shown = [];
+  let outcome;
+  runDeviceFlow({
+    deviceEndpoint: 'https://as.example.com/device',
+    tokenEndpoint: 'https://as.example.com/token',
+    client: { client_id: 'tv' },
+    fetchFn,
+    show: (text) => shown.push(text),
+    serverName: 'remote',
+    authenticate: () => {},
+  }).then(
+    (tokens) => (outcome = { tokens }),
+    (error) => (outcome = { error }),
+  );
+  // The clock moves a second at a time, each step once the flow has gone as far as it can.
+  for (let second = 0; second < 120 && !outcome; second++) {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    if (!outcome) t.mock.timers.tick(1000);
+  }
+  for (let i = 0; i < 5 && !outcome; i++) await new Promise((resolve) => setImmediate(resolve));
+  return { ...outcome, polls, shown };
+}
+
+test('device flow: polls at the interval while pending, and slow_down adds 5 s to it from then on', async (t) => {
+  const { tokens, polls, shown } = await deviceFlowOn(t, ['authorization_pending', 'slow_down', 'authorization_pending', 'tokens']);
+  assert.equal(tokens.access_token, 'at');
+  assert.deepEqual(polls, [1000, 2000, 8000, 14000]);
+  assert.match(shown[0], /open https:\/\/as\.example\.com\/device on any device and enter the code ABCD-EFGH/);
+});
+
+test('device flow: a denial and an expired code end it with what happened; a code past its lifetime is not polled again', async (t) => {
+  const denied = await deviceFlowOn(t, ['authorization_pending', 'access_denied']);
+  assert.equal(denied.error.message, 'the login was denied at the verification page');
+  t.mock.timers.reset();
+  const expired = await deviceFlowOn(t, ['authorization_pending'], { expiresIn: 3 });
+  assert.match(expired.error.message, /the code expired before it was approved; run the command again/);
+  assert.deepEqual(expired.polls, [1000, 2000, 3000], 'no poll after the code expired');
+  t.mock.timers.reset();
+  const told = await deviceFlowOn(t, ['authorization_pending', 'expired_token']);
+  assert.equal(told.error.oauthError, 'expired_token');
+});
+
+test('device flow: a server error or a network blip is polled through; an unknown error ends it naming it', async (t) => {
+  const { TransientAuthError } = await import('../dist/shared/errors.js');
+  const through = await deviceFlowOn(t, ['boom', new TransientAuthError('network'), 'tokens']);
+  assert.equal(through.tokens.access_token, 'at');
+  assert.deepEqual(through.polls, [1000, 2000, 3000]);
+  t.mock.timers.reset();
+  const odd = await deviceFlowOn(t, ['unsupported_grant_type']);
+  assert.match(odd.error.message, /HTTP 400 unsupported_grant_type/);
+});
+
+// --- A token session's refreshes ---------------------------------------------------------
+
+const SERVER = 'https://mcp.example.com/mcp';
+
+/** A token session on a real store directory; the grants are stand-ins that count refreshes. */
+function session(store, { refuse } = {}) {
+  const refreshes = [];
+  const grants = {
+    machine: false,
+    clientCredentials: async () => assert.fail('no client credentials here'),
+    async refresh(refreshToken) {
+      refreshes.push(refreshToken);
+      if (refuse) throw new InvalidGrantError('refresh token is not valid');
+      const n = refreshes.length;
+      return { access_token: `at_new_${refreshToken}_${n}`, refresh_token: `rt_new_${refreshToken}_${n}`, token_type: 'Bearer', obtained_at: Date.now(), expires_at: Date.now() + 3_600_000 };
+    },
+  };
+  const tokens = new TokenSession({ url: SERVER, store, flows: new FlowLog(quiet), grants, refreshAttempts: 1, lockTimeoutMs: 5000, configuredClient: false });
+  return { tokens, refreshes };
+}
+
+const hourToken = (now) => ({ access_token: 'at_first', refresh_token: 'rt_first', token_type: 'Bearer', obtained_at: now, expires_at: now + 3_600_000 });
+
+test('token session: the access token is used as it is until a minute before it expires; then refreshed once, before use, and stored first', async (t) => {
+  const now = Date.now();
+  t.mock.timers.enable({ apis: ['Date'], now });
+  const store = new TokenStore(tempDir('gw-session-'), quiet);
+  await store.writeTokens(SERVER, hourToken(now));
+  const { tokens, refreshes } = session(store);
+  t.mock.timers.tick(3_539_000);
+  assert.equal(await tokens.accessToken(), 'at_first');
+  assert.deepEqual(refreshes, []);
+  t.mock.timers.tick(1000);
+  const [a, b] = await Promise.all([tokens.accessToken(), tokens.accessToken()]);
+  assert.deepEqual(refreshes, ['rt_first'], 'one refresh for both requests');
+  assert.equal(a, 'at_new_rt_first_1');
+  assert.equal(b, a);
+  assert.equal((await store.readTokens(SERVER)).refresh_token, 'rt_new_rt_first_1');
+});
+
+test('token session: a sibling process that refreshed first is followed, so a rotating refresh token is never replayed', async (t) => {
+  const now = Date.now();
+  t.mock.timers.enable({ apis: ['Date'], now });
+  const dir = tempDir('gw-session-');
+  await new TokenStore(dir, quiet).writeTokens(SERVER, hourToken(now));
+  // Two processes, each with its own store object on the same directory, both holding the first tokens.
+  const first = session(new TokenStore(dir, quiet));
+  const second = session(new TokenStore(dir, quiet));
+  assert.equal(await first.tokens.accessToken(), 'at_first');
+  assert.equal(await second.tokens.accessToken(), 'at_first');
+  t.mock.timers.tick(3_600_000);
+  assert.equal(await first.tokens.accessToken(), 'at_new_rt_first_1');
+  assert.equal(await second.tokens.accessToken(), 'at_new_rt_first_1', 'the sibling\'s token, from the store');
+  assert.deepEqual([first.refreshes, second.refreshes], [['rt_first'], []]);
+  // A 401 for the token the sibling already replaced: that one is used, not another refresh.
+  assert.equal((await second.tokens.refresh('at_first')).access_token, 'at_new_rt_first_1');
+  assert.deepEqual(second.refreshes, []);
+});
+
+test('token session: a refused refresh token (invalid_grant) drops the stored tokens: no token to send, a login is needed', async (t) => {
+  const now = Date.now();
+  t.mock.timers.enable({ apis: ['Date'], now });
+  const store = new TokenStore(tempDir('gw-session-'), quiet);
+  await store.writeTokens(SERVER, hourToken(now));
+  const { tokens, refreshes } = session(store, { refuse: true });
+  t.mock.timers.tick(3_600_000);
+  assert.equal(await tokens.accessToken(), undefined);
+  assert.deepEqual(refreshes, ['rt_first']);
+  assert.equal(await store.readTokens(SERVER), undefined);
+  assert.equal(tokens.tokens, undefined);
 });

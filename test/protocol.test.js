@@ -4,7 +4,7 @@
 // fixture servers; the SDK's Client on the other side.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateMessageRequestSchema,
@@ -14,7 +14,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { startHttpMcpServer } from './fixtures/http-server.js';
-import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, writeConfig } from './helpers/gatewayProcess.js';
+import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, waitForState, writeConfig } from './helpers/gatewayProcess.js';
 
 const gateway = trackedGateways();
 const text = (result) => result.content.map((c) => c.text).join('');
@@ -110,18 +110,22 @@ test('logging/setLevel fans out; server log messages reach the client tagged wit
   await gw.client.setLoggingLevel('error');
   await gw.client.callTool({ name: 'a__log', arguments: { level: 'info', text: 'below the level' } });
   await gw.client.callTool({ name: 'b__log', arguments: { level: 'error', text: 'it broke' } });
-  await waitFor(() => messages.length >= 1, { what: 'a log message' });
-  await sleep(200);
-  assert.deepEqual(messages, [{ level: 'error', logger: 'b/fixture', data: 'it broke' }]);
+  // A last message from a: one below the level, sent before it, would have come before it.
+  await gw.client.callTool({ name: 'a__log', arguments: { level: 'error', text: 'last' } });
+  await waitFor(() => messages.some((m) => m.data === 'last'), { what: 'the last log message' });
+  assert.deepEqual(messages, [
+    { level: 'error', logger: 'b/fixture', data: 'it broke' },
+    { level: 'error', logger: 'a/fixture', data: 'last' },
+  ]);
 });
 
 test("a server's tools/list_changed refreshes the aggregate and is forwarded once", async () => {
   const gw = await gateway({ mcpServers: { a: protocolServer('a'), b: protocolServer('b') } });
   await ready(gw, 'a', 'b');
-  await sleep(100);
   const before = gw.notifications.length;
   await gw.client.callTool({ name: 'a__add_tool', arguments: { name: 'fresh' } });
   await waitFor(async () => (await toolNames(gw.client)).includes('a__fresh'), { what: 'the new tool' });
+  // Time for a second notification that should not come (the coalescing itself: test/units-gateway.test.js).
   await sleep(200);
   const changed = gw.notifications.slice(before).filter((n) => n.method === 'notifications/tools/list_changed');
   assert.equal(changed.length, 1);
@@ -132,9 +136,10 @@ test('tool filters: allow and deny with * wildcards, deny wins; a filtered tool 
   const gw = await gateway({
     mcpServers: { a: { ...protocolServer('a'), tools: { allow: ['e*', 'add', 'calls'], deny: ['env'] } }, b: { ...stdioServer('b'), tools: { deny: ['*'] } } },
   });
-  await waitFor(async () => (await toolNames(gw.client)).includes('a__echo'), { what: 'a ready' });
-  await sleep(300);
+  // The first list waits for every server to start (the startup gate): b is there, with nothing to show.
   assert.deepEqual(await toolNames(gw.client), ['a__add', 'a__calls', 'a__echo', 'gateway__status']);
+  const { servers } = (await gw.client.callTool({ name: 'gateway__status', arguments: {} })).structuredContent;
+  assert.deepEqual(servers.map((s) => [s.name, s.state, s.tool_count]), [['a', 'ready', 3], ['b', 'ready', 0]]);
   await assert.rejects(gw.client.callTool({ name: 'a__env', arguments: { name: 'HOME' } }), /Unknown tool: a__env/);
   await assert.rejects(gw.client.callTool({ name: 'a__ask_roots', arguments: {} }), /Unknown tool: a__ask_roots/);
   assert.equal(text(await gw.client.callTool({ name: 'a__calls', arguments: {} })), '0', 'the denied calls never reached the server');
@@ -179,10 +184,11 @@ test('an HTTP session the server forgets (404) is opened again transparently', a
 });
 
 test('calls in flight to one server are limited; past the limit a call fails at once with why', async () => {
-  const gw = await gateway({ gateway: { maxCallsInFlight: 2 }, mcpServers: { a: stdioServer('a') } });
+  const callLog = join(tempDir(), 'calls');
+  const gw = await gateway({ gateway: { maxCallsInFlight: 2 }, mcpServers: { a: stdioServer('a', { FIXTURE_CALL_LOG: callLog }) } });
   await ready(gw, 'a');
   const slow = [1, 2].map(() => gw.client.callTool({ name: 'a__sleep', arguments: { ms: 500 } }));
-  await sleep(50);
+  await waitFor(() => existsSync(callLog) && readFileSync(callLog, 'utf8').split('\n').filter(Boolean).length === 2, { what: 'both calls at the server' });
   const third = await gw.client.callTool({ name: 'a__echo', arguments: { text: 'x' } });
   assert.equal(third.isError, true);
   assert.match(text(third), /Server "a" already has 2 calls in flight, the gateway's limit \(gateway\.maxCallsInFlight\)/);
@@ -204,7 +210,7 @@ test('an HTTP server that goes away is reconnected with backoff once it is back;
   await waitFor(() => /\[web\] warn: .*reconnecting in [\d.]+ s \(attempt 2\)/.test(gw.stderr()), { what: 'a second attempt', timeoutMs: 10_000 });
   http = await startHttpMcpServer({ name: 'web', port });
   try {
-    await waitFor(() => /\[web\] reconnected/.test(gw.stderr()), { what: 'the reconnect', timeoutMs: 15_000 });
+    await waitForState(gw, 'web', 'ready', { timeoutMs: 15_000 });
     assert.equal(text(await gw.client.callTool({ name: 'web__echo', arguments: { text: 'back' } })), 'web:back');
   } finally {
     await http.close();

@@ -200,3 +200,29 @@ export function killedAtEnd() {
   });
   return list;
 }
+
+/** The gateway's own view of one server: its entry in the gateway__status tool's structured answer. */
+export async function serverStatus(client, name) {
+  const result = await client.callTool({ name: 'gateway__status', arguments: {} });
+  return result.structuredContent.servers.find((server) => server.name === name);
+}
+
+/**
+ * Waits until gateway__status shows the server in `state` (and, if given, `test` holds for its
+ * entry); returns the entry. For states a test observes; the log is for what it tells people.
+ */
+export async function waitForState(gateway, name, state, { test = () => true, timeoutMs = 10_000 } = {}) {
+  let last;
+  try {
+    return await waitFor(
+      async () => {
+        last = await serverStatus(gateway.client, name);
+        return last?.state === state && test(last) ? last : undefined;
+      },
+      { timeoutMs, what: `${name} ${state}` },
+    );
+  } catch (error) {
+    error.message += `; last seen: ${JSON.stringify(last)}${gateway.stderr ? `\n--- gateway stderr ---\n${gateway.stderr()}` : ''}`;
+    throw error;
+  }
+}

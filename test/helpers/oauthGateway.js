@@ -1,10 +1,10 @@
 // Helpers for OAuth end-to-end tests: a fresh store per test, the stand-in browser wired in,
 // and readers for what the browser saw and what the store holds.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { startOAuthFixture } from '../fixtures/oauth/authServer.js';
-import { startGateway, tempDir, waitFor, toolNames, runCli } from './gatewayProcess.js';
+import { startGateway, tempDir, waitFor, toolNames, runCli, serverStatus } from './gatewayProcess.js';
 
 export const FAKE_BROWSER = new URL('./fakeBrowser.js', import.meta.url).pathname;
 export const CHROMIUM_BROWSER = new URL('./chromiumBrowser.js', import.meta.url).pathname;
@@ -46,6 +46,29 @@ export function storedTokens(env, index = 0) {
   return JSON.parse(readFileSync(join(dir, 'tokens.json'), 'utf8'));
 }
 
+/**
+ * The stored access token has expired, as a gateway reading the store sees it (its expiry an
+ * hour-old token's, a second ago): the next gateway to load it refreshes it before use, with
+ * no waiting for the clock. The authorization server still honours it; only the gateway's
+ * reckoning is moved. The store is the plain file backend (tokens.json).
+ */
+export function expireStoredTokens(env, index = 0) {
+  const file = join(serverDirs(env)[index], 'tokens.json');
+  const tokens = JSON.parse(readFileSync(file, 'utf8'));
+  const now = Date.now();
+  writeFileSync(file, JSON.stringify({ ...tokens, obtained_at: now - 3_600_000, expires_at: now - 1000 }));
+}
+
+/**
+ * Waits until a running gateway holding the stored tokens counts them as due for a refresh, by
+ * its own rule (tokenTiming.expiresSoon, read from the store it saves to before use): for a
+ * test that needs the refresh made before a request, not the one a 401 brings.
+ */
+export async function untilRefreshDue(env, index = 0) {
+  const { expiresSoon } = await import('../../dist/oauth/tokenTiming.js');
+  await waitFor(() => expiresSoon(storedTokens(env, index)), { what: 'the stored token to be due for a refresh' });
+}
+
 /** Starts a gateway with one OAuth server (plus any extra servers) and waits until its tools are listed. */
 export async function startOAuthGateway(env, servers, { extraEnv = {}, args = [], waitForPrefix, timeoutMs = 20_000 } = {}) {
   const gateway = await startGateway({ mcpServers: servers }, { env: oauthEnv(env, extraEnv), args });
@@ -53,12 +76,18 @@ export async function startOAuthGateway(env, servers, { extraEnv = {}, args = []
   return gateway;
 }
 
+/**
+ * Waits until the server is connected: ready in gateway__status, its tools listed. (Listed
+ * tools alone are no sign of it: after a first start they come from the catalog cache at once,
+ * before the tokens are loaded or the server answers.)
+ */
 export async function waitForTools(gateway, prefix, timeoutMs = 20_000) {
   try {
-    await waitFor(async () => (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)), {
-      timeoutMs,
-      what: `${prefix}'s tools`,
-    });
+    await waitFor(
+      async () =>
+        (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)) && (await serverStatus(gateway.client, prefix))?.state === 'ready',
+      { timeoutMs, what: `${prefix} ready with its tools` },
+    );
   } catch (error) {
     error.message += `\n--- gateway stderr ---\n${gateway.stderr()}`;
     throw error;
