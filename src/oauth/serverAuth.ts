@@ -14,6 +14,7 @@ import { interactiveLogin, type LoginOptions } from './interactiveLogin.js';
 import { DEFAULT_CALLBACK_TIMEOUT_MS } from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError } from '../shared/errors.js';
+import { NetworkPolicy } from './networkPolicy.js';
 import { showAuthorizationUrl } from './openBrowser.js';
 import type { PasteReader } from './pastedCode.js';
 import { probeServer } from './probeServer.js';
@@ -65,6 +66,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   private readonly session: TokenSession;
   private readonly launches: LaunchLog;
   private readonly context: AuthContext;
+  /** Which networks URLs learned from this server may lead into (see NetworkPolicy). */
+  private readonly network: NetworkPolicy;
   /** Ends a login in progress when the server is closed (a config edit, shutdown). */
   private readonly closing = new AbortController();
   private loggingIn?: Promise<void>;
@@ -74,10 +77,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, (tokens) => this.session.adopt(tokens));
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
     this.flows = new FlowLog(options.log);
+    this.network = new NetworkPolicy([options.url, options.oauth?.authServerMetadataUrl]);
     this.context = createAuthContext({
       ...options,
       provider: this.provider,
-      fetchFn: createOAuthFetch(),
+      fetchFn: createOAuthFetch(undefined, { network: this.network }),
       flows: this.flows,
       challenges: this.challenges,
       held: () => this.session.tokens,
@@ -221,6 +225,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   /** The 'login-url' event, then the MCP client's elicitation if it takes the URL, else a browser here (or the URL printed). */
   private async showLoginUrl(authorizationUrl: string): Promise<void> {
     const { name, noBrowser, env } = this.options;
+    // The authorization endpoint is named by the authorization server: the browser is not sent into a private network either.
+    await this.network.checkUrl(new URL(authorizationUrl), 'the authorization endpoint');
     this.emit('login-url', authorizationUrl);
     if (this.options.presentLoginUrl?.(authorizationUrl)) {
       this.flows.log.info(`asked the MCP client to open the login page for ${name}; waiting for the login to finish…`);
