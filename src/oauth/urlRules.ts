@@ -1,9 +1,9 @@
 import { UnsafeAuthorizationServerError } from '../shared/errors.js';
+import { classifyAddress } from './addressClass.js';
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
+/** localhost, or a loopback address in any spelling (RFC 8252 §8.3: plain http is fine there). */
 export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return hostname === 'localhost' || classifyAddress(hostname) === 'loopback';
 }
 
 /**

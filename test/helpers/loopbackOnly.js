@@ -13,7 +13,7 @@ import dns from 'node:dns';
 import { constants } from 'node:os';
 import { syncBuiltinESMExports } from 'node:module';
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+|::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4})$/i;
 
 let installed;
 
