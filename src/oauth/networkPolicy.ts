@@ -45,7 +45,7 @@ export class NetworkPolicy {
   /** Throws PrivateNetworkError when `url`'s host (a literal, or every address its name resolves to) is refused. */
   async checkUrl(url: URL, what: string): Promise<void> {
     const literal = classifyAddress(url.hostname);
-    if (literal) return this.checkAddress(url.hostname, literal, url, what);
+    if (literal) return this.checkAddress(bare(url.hostname), literal, url, what);
     const addresses = await this.lookupAll(url.hostname);
     for (const { address } of addresses) await this.checkAddress(address, classifyAddress(address) ?? 'public', url, what);
   }
@@ -53,7 +53,7 @@ export class NetworkPolicy {
   /** Throws PrivateNetworkError when `url`'s host is a literal address that is refused (names are checked at connect). */
   async checkLiteral(url: URL, what: string): Promise<void> {
     const literal = classifyAddress(url.hostname);
-    if (literal) await this.checkAddress(url.hostname, literal, url, what);
+    if (literal) await this.checkAddress(bare(url.hostname), literal, url, what);
   }
 
   /**
@@ -86,11 +86,16 @@ export class NetworkPolicy {
 
   private async checkAddress(address: string, kind: AddressClass, url: URL, what: string): Promise<void> {
     if ((await this.allowedClasses()).has(kind)) return;
-    const where = address === url.hostname.replace(/^\[|\]$/g, '') ? `is ${address}` : `resolves to ${address}`;
+    const where = address === bare(url.hostname) ? `is ${address}` : `resolves to ${address}`;
     throw new PrivateNetworkError(
-      `refused ${what} to ${url.host}: it ${where}, a ${kind} address; a URL a server names may not lead into a ${kind} network ` +
+      `refused ${what} at ${url.host}: it ${where}, a ${kind} address; a URL a server names may not lead into a ${kind} network ` +
         `unless the configured server is in one too (protection against server-side request forgery). ` +
         `If this authorization server is yours, configure the server by an address in that network or set oauth.authServerMetadataUrl`,
     );
   }
+}
+
+/** A URL's hostname without the brackets of an IPv6 literal. */
+function bare(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '');
 }

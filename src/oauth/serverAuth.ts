@@ -85,6 +85,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       flows: this.flows,
       challenges: this.challenges,
       held: () => this.session.tokens,
+      network: this.network,
     });
     this.launches = new LaunchLog(options.store, options.url);
     this.session = new TokenSession({

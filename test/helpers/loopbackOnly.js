@@ -7,9 +7,10 @@
 // In the test process: `const guard = installLoopbackGuard()`; `guard.attempts`.
 // In a child (node --import this file): GATEWAY_TEST_CONNECT_LOG names a file each attempt is
 // appended to; GATEWAY_TEST_HOSTS ({"name": "10.0.0.1"}) is what dns.lookup answers for names,
-// every other name except localhost fails with ENOTFOUND (no DNS query leaves the machine).
+// every other name except localhost (and addresses, returned as they are) fails with ENOTFOUND (no DNS query leaves the machine).
 import { appendFileSync } from 'node:fs';
 import dns from 'node:dns';
+import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import { syncBuiltinESMExports } from 'node:module';
 
@@ -39,7 +40,7 @@ export function fakeLookup(hosts) {
   return (hostname, options, callback) => {
     if (typeof options === 'function') [callback, options] = [options, {}];
     const opts = typeof options === 'number' ? { family: options } : (options ?? {});
-    const address = hosts[hostname] ?? (hostname === 'localhost' ? '127.0.0.1' : undefined);
+    const address = hosts[hostname] ?? (isIP(hostname) ? hostname : hostname === 'localhost' ? '127.0.0.1' : undefined);
     const family = address?.includes(':') ? 6 : 4;
     process.nextTick(() => {
       if (!address) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (test resolver)`), { code: 'ENOTFOUND', hostname }));
