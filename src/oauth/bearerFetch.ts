@@ -12,6 +12,8 @@ export interface BearerSource {
   refresh(rejected: string | undefined): Promise<{ access_token: string } | undefined>;
   unauthorized(header: string | null): void;
   forbidden(header: string | null): void;
+  /** The server answered a request carrying `token` with neither 401 nor 403: it accepts the token. */
+  accepted?(token: string): void;
 }
 
 /**
@@ -28,6 +30,7 @@ export function bearerFetch(base: FetchLike, source: BearerSource): FetchLike {
     const token = await source.accessToken();
     let response = await base(input, withBearer(init, token));
     if (response.status === 403) source.forbidden(response.headers.get('www-authenticate'));
+    else if (response.status !== 401 && token) source.accepted?.(token);
     if (response.status !== 401) return response;
     source.unauthorized(response.headers.get('www-authenticate'));
     if (!source.renewable()) return response;
@@ -36,6 +39,7 @@ export function bearerFetch(base: FetchLike, source: BearerSource): FetchLike {
     if (!refreshed) return new Response(null, { status: 401, headers: response.headers });
     response = await base(input, withBearer(init, refreshed.access_token));
     if (response.status === 401) source.unauthorized(response.headers.get('www-authenticate'));
+    else if (response.status !== 403) source.accepted?.(refreshed.access_token);
     return response;
   };
 }

@@ -55,7 +55,8 @@ export interface ServerAuthOptions {
  * - the TokenSession loads, saves and refreshes the tokens, under the store's per-server lock
  *   across processes; transient refresh failures are retried and never lead to a browser;
  * - `login()` runs the interactive code grant (see interactiveLogin) under that lock, at most as
- *   often as the LaunchLog allows; `deviceLogin()` the device grant; a `client_credentials`
+ *   often as the LaunchLog allows (a login counts as completed there once the server has
+ *   accepted its token, see tokenAccepted); `deviceLogin()` the device grant; a `client_credentials`
  *   server the client credentials grant instead;
  * - ServerChallenges remembers what the server's 401 and 403 answers asked for.
  */
@@ -71,6 +72,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   /** Ends a login in progress when the server is closed (a config edit, shutdown). */
   private readonly closing = new AbortController();
   private loggingIn?: Promise<void>;
+  /** The last access token the server accepted (see tokenAccepted). */
+  private acceptedToken?: string;
 
   constructor(private readonly options: ServerAuthOptions) {
     super();
@@ -132,7 +135,20 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       refresh: (rejected) => this.session.refresh(rejected),
       unauthorized: (header) => this.challenges.unauthorized(header),
       forbidden: (header) => this.challenges.forbidden(header, this.flows.log),
+      accepted: (token) => this.tokenAccepted(token),
     });
+  }
+
+  /**
+   * The server accepted `token`: a login whose tokens were waiting for that (in this process or
+   * another sharing the store) now counts as completed for the browser-launch limit. Once per token.
+   */
+  private tokenAccepted(token: string): void {
+    if (token === this.acceptedToken) return;
+    this.acceptedToken = token;
+    void (async () => {
+      if (await this.launches.awaitingAcceptance()) await this.launches.completed(this.flows.log);
+    })().catch(() => {});
   }
 
   /** Whether a step-up login is due (and, by asking, it is no longer pending). */
