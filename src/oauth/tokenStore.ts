@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { errorMessage, type Logger } from '../log/logger.js';
+import { registerSecret } from '../log/redact.js';
 import { writeFileAtomic } from './atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
 import { LockUnavailableError, TokenStoreUnavailableError, UnsafeAuthorizationServerError } from '../shared/errors.js';
@@ -29,6 +30,7 @@ export function storedTokensFrom(response: OAuthTokens, what = 'the token respon
   if (typeof response.token_type !== 'string' || response.token_type.toLowerCase() !== 'bearer') {
     throw new UnsafeAuthorizationServerError(`${what} has token_type ${JSON.stringify(response.token_type)}; only Bearer is supported`);
   }
+  for (const secret of [response.access_token, response.refresh_token, response.id_token]) registerSecret(secret);
   const now = Date.now();
   return {
     ...response,
@@ -119,6 +121,7 @@ export class TokenStore {
   async readClient(serverUrl: string): Promise<StoredClient | undefined> {
     const client = await this.read<StoredClient>(serverUrl, 'client');
     if (client && typeof client.client_id !== 'string') return this.corrupt(serverUrl, 'client', 'no client_id');
+    registerSecret((client as { client_secret?: string } | undefined)?.client_secret);
     return client;
   }
 
