@@ -63,7 +63,7 @@ test('a server on a public address: every private, link-local, loopback or speci
     ['http://[::1]/token', /loopback/],
   ];
   for (const [url, reason] of refused) {
-    await assert.rejects(fetchFn(url), (error) => error.name === 'UnsafeAuthorizationServerError' && reason.test(error.message) && /server-side request forgery/.test(error.message), url);
+    await assert.rejects(fetchFn(url), (error) => error.code === 'unsafe_authorization_server' && error.name === 'PrivateNetworkError' && reason.test(error.message) && /server-side request forgery/.test(error.message), url);
   }
   assert.deepEqual(guard.attempts, [], 'no connection was attempted');
   for (const name of ['internal.example.test', 'metadata.example.test', 'ula.example.test']) assert.ok(asked.includes(name), `${name} was resolved`);
