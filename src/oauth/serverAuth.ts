@@ -143,12 +143,11 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
    * The server accepted `token`: a login whose tokens were waiting for that (in this process or
    * another sharing the store) now counts as completed for the browser-launch limit. Once per token.
    */
-  private tokenAccepted(token: string): void {
+  private async tokenAccepted(token: string): Promise<void> {
     if (token === this.acceptedToken) return;
     this.acceptedToken = token;
-    void (async () => {
-      if (await this.launches.awaitingAcceptance()) await this.launches.completed(this.flows.log);
-    })().catch(() => {});
+    // Awaited (once per token), so that a login decided right after this answer sees it.
+    if (await this.launches.awaitingAcceptance().catch(() => false)) await this.launches.completed(this.flows.log);
   }
 
   /** Whether a step-up login is due (and, by asking, it is no longer pending). */

@@ -48,7 +48,7 @@ export async function readPrivateFile(path: string, options: HygieneOptions = {}
   try {
     const info = await handle.stat();
     if (!NOFOLLOW && (await lstat(path)).isSymbolicLink()) throw symlinkError(path);
-    if (!info.isFile()) throw new UnsafeStoreEntryError(`${path} is not a regular file; the token store only reads its own files. Remove it (the server will need a new login)`);
+    if (!info.isFile()) throw new Error(`${path} is not a regular file`); // Unreadable, as a damaged file is: not a refusal.
     checkOwner(path, info.uid, options);
     if ((info.mode & 0o077) !== 0) {
       await handle.chmod(PRIVATE_FILE_MODE);
@@ -96,7 +96,7 @@ export async function checkPrivateFile(path: string, options: HygieneOptions = {
     throw error;
   }
   if (info.isSymbolicLink()) throw symlinkError(path);
-  if (!info.isFile()) throw new UnsafeStoreEntryError(`${path} is not a regular file; the token store only reads its own files. Remove it (the server will need a new login)`);
+  if (!info.isFile()) return; // A directory in its place is unreadable, reported by the read as a damaged file is.
   checkOwner(path, info.uid, options);
   if ((info.mode & 0o077) !== 0) {
     await chmod(path, PRIVATE_FILE_MODE);
