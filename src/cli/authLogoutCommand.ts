@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { UsageError } from '../shared/errors.js';
 import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
+import { NetworkPolicy } from '../oauth/networkPolicy.js';
 import { createOAuthFetch } from '../oauth/oauthFetch.js';
 import { revokeToken } from '../oauth/revokeToken.js';
 import { allTargets, configuredTargets, type AuthTarget } from './authTargets.js';
@@ -16,10 +17,10 @@ export async function authLogout(config: GatewayConfig | undefined, names: strin
   if (options.all && names.length) throw new UsageError('give server names or --all, not both');
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));
   const targets: AuthTarget[] = options.all ? await allTargets(config, store) : configuredTargets(config, names);
-  const fetchFn = createOAuthFetch();
   let failures = 0;
   for (const target of targets) {
     const label = target.config ? target.name : target.url;
+    const fetchFn = createOAuthFetch(undefined, { network: new NetworkPolicy([target.url, target.config?.oauth?.authServerMetadataUrl]) });
     try {
       const [tokens, storedClient, discovery] = await Promise.all([
         store.readTokens(target.url),

@@ -4,6 +4,8 @@ import type { OAuthServerConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { ensureDiscovery } from './discovery.js';
 import type { FlowLog } from './flowLog.js';
+import type { NetworkPolicy } from './networkPolicy.js';
+import { checkEndpointUrl } from './urlRules.js';
 import type { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
 import type { LoginSteps } from './loginSteps.js';
 import { resourceIndicator } from './resourcePolicy.js';
@@ -48,11 +50,13 @@ export interface AuthContextParts {
   challenges: ServerChallenges;
   /** The tokens held now (their scope is kept in a step-up). */
   held: () => StoredTokens | undefined;
+  /** Which networks URLs learned from the server may lead into. */
+  network?: NetworkPolicy;
 }
 
 /** An AuthContext over ServerAuth's parts: the log, challenges and tokens are read at each use, never copied. */
 export function createAuthContext(parts: AuthContextParts): AuthContext {
-  const { name, url, oauth, store, provider, fetchFn, steps, flows, challenges } = parts;
+  const { name, url, oauth, store, provider, fetchFn, steps, flows, challenges, network } = parts;
   const machine = oauth?.grant === 'client_credentials';
   return {
     name,
@@ -68,8 +72,13 @@ export function createAuthContext(parts: AuthContextParts): AuthContext {
     get resourceMetadataUrl() {
       return challenges.resourceMetadata;
     },
-    discovery: () =>
-      ensureDiscovery(provider, { serverUrl: url, configuredMetadataUrl: oauth?.authServerMetadataUrl, resourceMetadataUrl: challenges.resourceMetadata, fetchFn, log: flows.log }),
+    discovery: async () => {
+      // Checked here, not only when fetched: the SDK's discovery takes a failed protected-resource
+      // metadata request for "none published" and would go on without saying why.
+      const learned = challenges.resourceMetadata;
+      if (learned) await network?.checkUrl(checkEndpointUrl(learned, "the resource_metadata of the server's 401"), "the resource_metadata of the server's 401");
+      return ensureDiscovery(provider, { serverUrl: url, configuredMetadataUrl: oauth?.authServerMetadataUrl, resourceMetadataUrl: learned, fetchFn, log: flows.log });
+    },
     scope: (discovery) =>
       loginScope({
         challenged: challenges.scope,

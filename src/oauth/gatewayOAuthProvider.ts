@@ -1,3 +1,4 @@
+import { registerSecret } from '../log/redact.js';
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
@@ -114,6 +115,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   }
 
   async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
+    registerSecret((info as { client_secret?: string }).client_secret);
     if (this.config.clientId && info.client_id === this.config.clientId) return; // Static clients live in the config.
     if (typeof info.client_id !== 'string' || !info.client_id) {
       throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
@@ -137,6 +139,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   }
 
   saveCodeVerifier(verifier: string): void {
+    registerSecret(verifier); // RFC 7636 §7.1: redacted from the moment it exists.
     this.verifier = verifier;
   }
 

@@ -2,6 +2,7 @@ import { discoverOAuthServerInfo, type OAuthDiscoveryState } from '@modelcontext
 import type { OAuthServerConfig } from '../config/types.js';
 import { checkDiscovery } from './discoveryChecks.js';
 import { fetchConfiguredMetadata } from './configuredMetadata.js';
+import { NetworkPolicy } from './networkPolicy.js';
 import { createOAuthFetch } from './oauthFetch.js';
 
 /** What `gateway doctor` learns about a server's authorization server without logging in. */
@@ -17,7 +18,7 @@ export interface AuthorizationFacts {
  * OpenID) and the gateway's checks on it. Throws with the reason when a login could not work.
  */
 export async function inspectAuthorization(url: string, resourceMetadata: string | undefined, oauth?: OAuthServerConfig): Promise<AuthorizationFacts> {
-  const fetchFn = createOAuthFetch();
+  const fetchFn = createOAuthFetch(undefined, { network: new NetworkPolicy([url, oauth?.authServerMetadataUrl]) });
   let state: OAuthDiscoveryState;
   if (oauth?.authServerMetadataUrl) {
     state = await fetchConfiguredMetadata(oauth.authServerMetadataUrl, fetchFn);

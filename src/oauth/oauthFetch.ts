@@ -1,6 +1,8 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { checkEndpointUrl } from './urlRules.js';
 import { TransientAuthError, UnsafeAuthorizationServerError } from '../shared/errors.js';
+import { PrivateNetworkError, type NetworkPolicy } from './networkPolicy.js';
 
 export const OAUTH_TIMEOUT_MS = 15_000;
 export const OAUTH_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -16,11 +18,16 @@ const MAX_REDIRECTS = 3;
  * the origin) gets the 3xx as it is. Otherwise only GET requests are followed (metadata), and
  * an Authorization header is dropped when the origin changes; a request with a body (token,
  * registration, revocation: credentials) is never re-sent anywhere.
+ *
+ * With a `network` policy, no request goes into a network the policy refuses: a literal
+ * address in the URL is checked before each hop, a name at the socket layer when it is
+ * resolved (see NetworkPolicy); the connection goes to the checked address.
  */
 export function createOAuthFetch(
-  base: FetchLike = fetch,
-  { timeoutMs = OAUTH_TIMEOUT_MS, maxBytes = OAUTH_MAX_RESPONSE_BYTES } = {},
+  base?: FetchLike,
+  { timeoutMs = OAUTH_TIMEOUT_MS, maxBytes = OAUTH_MAX_RESPONSE_BYTES, network }: { timeoutMs?: number; maxBytes?: number; network?: NetworkPolicy } = {},
 ): FetchLike {
+  const send = base ?? (network ? checkedFetch(network) : fetch);
   return async (input, init) => {
     let url = checkEndpointUrl(String(input instanceof URL ? input.href : input), 'an OAuth endpoint');
     const method = (init?.method ?? 'GET').toUpperCase();
@@ -30,9 +37,12 @@ export function createOAuthFetch(
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
       let response: Response;
+      await network?.checkLiteral(url, 'an OAuth request');
       try {
-        response = await base(url, { ...requestInit, signal });
+        response = await send(url, { ...requestInit, signal });
       } catch (error) {
+        const refused = causeChain(error).find((e) => e instanceof PrivateNetworkError);
+        if (refused) throw refused;
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         const why = timeout.aborted ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
         throw new TransientAuthError(`cannot reach ${url.origin}: ${why}`, { cause: error });
@@ -50,6 +60,18 @@ export function createOAuthFetch(
       url = next;
     }
   };
+}
+
+/** undici's fetch through an Agent whose connections resolve names with the policy's checked lookup. */
+function checkedFetch(network: NetworkPolicy): FetchLike {
+  const dispatcher = new Agent({ connect: { lookup: network.lookup as never, timeout: OAUTH_TIMEOUT_MS } });
+  return (url, init) => undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+}
+
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);

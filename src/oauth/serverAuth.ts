@@ -15,6 +15,7 @@ import { DEFAULT_CALLBACK_TIMEOUT_MS } from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
 import { LoginRequiredError } from '../shared/errors.js';
 import { LoginSteps } from './loginSteps.js';
+import { NetworkPolicy } from './networkPolicy.js';
 import { showAuthorizationUrl } from './openBrowser.js';
 import type { PasteReader } from './pastedCode.js';
 import { probeServer } from './probeServer.js';
@@ -55,7 +56,8 @@ export interface ServerAuthOptions {
  * - the TokenSession loads, saves and refreshes the tokens, under the store's per-server lock
  *   across processes; transient refresh failures are retried and never lead to a browser;
  * - `login()` runs the interactive code grant (see interactiveLogin) under that lock, at most as
- *   often as the LaunchLog allows; `deviceLogin()` the device grant; a `client_credentials`
+ *   often as the LaunchLog allows (a login counts as completed there once the server has
+ *   accepted its token, see tokenAccepted); `deviceLogin()` the device grant; a `client_credentials`
  *   server the client credentials grant instead;
  * - ServerChallenges remembers what the server's 401 and 403 answers asked for.
  */
@@ -66,9 +68,13 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   private readonly session: TokenSession;
   private readonly launches: LaunchLog;
   private readonly context: AuthContext;
+  /** Which networks URLs learned from this server may lead into (see NetworkPolicy). */
+  private readonly network: NetworkPolicy;
   /** Ends a login in progress when the server is closed (a config edit, shutdown). */
   private readonly closing = new AbortController();
   private loggingIn?: Promise<void>;
+  /** The last access token the server accepted (see tokenAccepted). */
+  private acceptedToken?: string;
 
   constructor(private readonly options: ServerAuthOptions) {
     super();
@@ -76,14 +82,16 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
     this.flows = new FlowLog(options.log);
     const steps = new LoginSteps();
+    this.network = new NetworkPolicy([options.url, options.oauth?.authServerMetadataUrl]);
     this.context = createAuthContext({
       ...options,
       provider: this.provider,
       steps,
-      fetchFn: steps.fetch(createOAuthFetch(), () => this.challenges.resourceMetadata),
+      fetchFn: steps.fetch(createOAuthFetch(undefined, { network: this.network }), () => this.challenges.resourceMetadata),
       flows: this.flows,
       challenges: this.challenges,
       held: () => this.session.tokens,
+      network: this.network,
     });
     this.launches = new LaunchLog(options.store, options.url);
     this.session = new TokenSession({
@@ -130,7 +138,19 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       refresh: (rejected) => this.session.refresh(rejected),
       unauthorized: (header) => this.challenges.unauthorized(header),
       forbidden: (header) => this.challenges.forbidden(header, this.flows.log),
+      accepted: (token) => this.tokenAccepted(token),
     });
+  }
+
+  /**
+   * The server accepted `token`: a login whose tokens were waiting for that (in this process or
+   * another sharing the store) now counts as completed for the browser-launch limit. Once per token.
+   */
+  private async tokenAccepted(token: string): Promise<void> {
+    if (token === this.acceptedToken) return;
+    this.acceptedToken = token;
+    // Awaited (once per token), so that a login decided right after this answer sees it.
+    if (await this.launches.awaitingAcceptance().catch(() => false)) await this.launches.completed(this.flows.log);
   }
 
   /** Whether a step-up login is due (and, by asking, it is no longer pending). */
@@ -229,6 +249,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   /** The 'login-url' event, then the MCP client's elicitation if it takes the URL, else a browser here (or the URL printed). */
   private async showLoginUrl(authorizationUrl: string): Promise<void> {
     const { name, noBrowser, env } = this.options;
+    // The authorization endpoint is named by the authorization server: the browser is not sent into a private network either.
+    await this.network.checkUrl(new URL(authorizationUrl), 'the authorization endpoint');
     this.emit('login-url', authorizationUrl);
     if (this.options.presentLoginUrl?.(authorizationUrl)) {
       this.flows.log.info(`asked the MCP client to open the login page for ${name}; waiting for the login to finish…`);

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { errorMessage, type Logger } from '../log/logger.js';
-import { readFileIfExists, writeFileAtomic } from './atomicFile.js';
+import { registerSecret } from '../log/redact.js';
+import { writeFileAtomic } from './atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
 import { LockUnavailableError, TokenStoreUnavailableError, UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { withStoreLock } from './storeLock.js';
+import { checkPrivateDir, checkPrivateFile, checkWritableTarget, readPrivateFile, removeLeftoverTempFiles, type HygieneOptions } from './storeHygiene.js';
 import { FileBackend } from './storage/fileBackend.js';
 import { type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
 
@@ -34,6 +36,7 @@ export function storedTokensFrom(response: OAuthTokens, what = 'the token respon
   if (response.expires_in !== undefined && !(Number.isInteger(response.expires_in) && response.expires_in >= 0)) {
     throw new UnsafeAuthorizationServerError(`${what} has expires_in ${JSON.stringify(response.expires_in)}; it must be a non-negative integer of seconds (RFC 6749 §5.1)`);
   }
+  for (const secret of [response.access_token, response.refresh_token, response.id_token]) registerSecret(secret);
   const now = Date.now();
   return {
     ...response,
@@ -72,15 +75,26 @@ export interface StoredServer {
  * key) is an error that says so, and nothing is overwritten.
  *
  * The layout is not tied to the gateway's version: an upgrade keeps every login.
+ *
+ * Every read and write checks what it touches (see storeHygiene): directories 0700 and files
+ * 0600 (wider modes are set so, with a warning naming the file), owned by the user, not
+ * symbolic links (refused: nothing is read or written through one). Temporary files an
+ * interrupted write left behind are removed when the store is first used.
  */
 export class TokenStore {
   private readonly memoryMeta = new Map<string, string>();
+  private readonly hygiene: HygieneOptions;
+  /** The sweep of leftover temporary files, awaited before the first read or write. */
+  private readonly ready: Promise<void>;
 
   constructor(
     readonly root: string,
     private readonly log?: Logger,
     readonly backend: StoreBackend = new FileBackend(),
-  ) {}
+  ) {
+    this.hygiene = { warn: (message) => this.log?.warn(message) };
+    this.ready = this.persistent ? this.removeLeftovers().catch(() => {}) : Promise.resolve();
+  }
 
   get mode(): TokenStoreMode {
     return this.backend.mode;
@@ -113,6 +127,7 @@ export class TokenStore {
   async readClient(serverUrl: string): Promise<StoredClient | undefined> {
     const client = await this.read<StoredClient>(serverUrl, 'client');
     if (client && typeof client.client_id !== 'string') return this.corrupt(serverUrl, 'client', 'no client_id');
+    registerSecret((client as { client_secret?: string } | undefined)?.client_secret);
     return client;
   }
 
@@ -160,10 +175,11 @@ export class TokenStore {
     for (const key of names.sort()) {
       const dir = join(this.root, 'servers', key);
       try {
-        const record = JSON.parse((await readFileIfExists(join(dir, 'server.json'))) ?? 'null') as ServerRecord | null;
+        await checkPrivateDir(dir, this.hygiene);
+        const record = JSON.parse((await readPrivateFile(join(dir, 'server.json'), this.hygiene)) ?? 'null') as ServerRecord | null;
         if (record?.url) servers.push({ key, url: record.url, dir });
-      } catch {
-        this.log?.warn(`${join(dir, 'server.json')}: unreadable; ignoring that directory`);
+      } catch (error) {
+        this.log?.warn(`${join(dir, 'server.json')}: unreadable (${errorMessage(error)}); ignoring that directory`);
       }
     }
     return servers;
@@ -172,6 +188,7 @@ export class TokenStore {
   /** Runs `fn` under the server's cross-process lock (in memory mode, nothing is shared to lock). */
   async withLock<T>(serverUrl: string, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
     if (!this.persistent) return fn();
+    await this.checkDirs(serverUrl);
     let ran = false;
     try {
       return await withStoreLock(this.dirFor(serverUrl), () => ((ran = true), fn()), options);
@@ -186,7 +203,8 @@ export class TokenStore {
   /** A small plain record beside the entries (`browser.json`: recent browser launches). */
   async readMeta(serverUrl: string, name: 'browser'): Promise<string | undefined> {
     if (!this.persistent) return this.memoryMeta.get(`${this.dirFor(serverUrl)}/${name}`);
-    return readFileIfExists(join(this.dirFor(serverUrl), `${name}.json`));
+    await this.checkDirs(serverUrl);
+    return readPrivateFile(join(this.dirFor(serverUrl), `${name}.json`), this.hygiene);
   }
 
   async writeMeta(serverUrl: string, name: 'browser', text: string): Promise<void> {
@@ -194,10 +212,13 @@ export class TokenStore {
       this.memoryMeta.set(`${this.dirFor(serverUrl)}/${name}`, text);
       return;
     }
+    await this.checkDirs(serverUrl);
+    await checkWritableTarget(join(this.dirFor(serverUrl), `${name}.json`), this.hygiene);
     await writeFileAtomic(join(this.dirFor(serverUrl), `${name}.json`), text);
   }
 
   private async read<T>(serverUrl: string, kind: EntryName): Promise<T | undefined> {
+    await this.checkEntry(serverUrl, kind);
     let text: string | undefined;
     try {
       text = await this.backend.read(this.dirFor(serverUrl), kind);
@@ -216,6 +237,7 @@ export class TokenStore {
   }
 
   private async write(serverUrl: string, kind: EntryName, value: unknown): Promise<void> {
+    await this.checkEntry(serverUrl, kind, { writing: true });
     await this.ensureServerRecord(serverUrl);
     await this.backend.write(this.dirFor(serverUrl), kind, `${JSON.stringify(value, null, 2)}\n`);
   }
@@ -227,8 +249,33 @@ export class TokenStore {
       if (!this.memoryMeta.has(`${dir}/server`)) this.memoryMeta.set(`${dir}/server`, record);
       return;
     }
-    if ((await readFileIfExists(join(dir, 'server.json')).catch(() => undefined)) === undefined) {
+    if ((await readPrivateFile(join(dir, 'server.json'), this.hygiene).catch(() => undefined)) === undefined) {
+      await checkWritableTarget(join(dir, 'server.json'), this.hygiene);
       await writeFileAtomic(join(dir, 'server.json'), record);
+    }
+  }
+
+  /** The store's `servers` directory and this server's, checked (see checkPrivateDir); after the start-up sweep. */
+  private async checkDirs(serverUrl: string): Promise<void> {
+    await this.ready;
+    await checkPrivateDir(join(this.root, 'servers'), this.hygiene);
+    await checkPrivateDir(this.dirFor(serverUrl), this.hygiene);
+  }
+
+  /** The directories, and the entry's file where the backend keeps entries in files. */
+  private async checkEntry(serverUrl: string, kind: EntryName, { writing = false } = {}): Promise<void> {
+    if (!this.persistent) return;
+    await this.checkDirs(serverUrl);
+    if (this.backend.mode !== 'file' && this.backend.mode !== 'encrypted') return;
+    const path = join(this.dirFor(serverUrl), `${kind}.json`);
+    await (writing ? checkWritableTarget(path, this.hygiene) : checkPrivateFile(path, this.hygiene));
+  }
+
+  /** Removes the temporary files interrupted writes left in the server directories (see removeLeftoverTempFiles). */
+  private async removeLeftovers(): Promise<void> {
+    const root = join(this.root, 'servers');
+    for (const key of await readdir(root).catch(() => [] as string[])) {
+      for (const path of await removeLeftoverTempFiles(join(root, key))) this.log?.info(`removed ${path}, left by an interrupted write`);
     }
   }
 

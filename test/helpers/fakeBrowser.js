@@ -5,6 +5,7 @@
 // gateway's loopback callback, unless $FAKE_BROWSER_MODE says otherwise:
 //   approve (default) | ignore (never finishes) | tamper-state (sends a wrong state first)
 // ($FAKE_BROWSER_DELAY_MS: it waits that long first, a user slow to approve.)
+// With $FAKE_BROWSER_PAGES it appends the last page it was shown to that file.
 import { appendFileSync } from 'node:fs';
 
 const url = process.argv[2];
@@ -27,6 +28,8 @@ for (let hop = 0; hop < 10; hop++) {
   const location = response.headers.get('location');
   if (!location) {
     if (process.env.FAKE_BROWSER_LOG) appendFileSync(process.env.FAKE_BROWSER_LOG, `final ${response.status} ${target.pathname}\n`);
+    // FAKE_BROWSER_PAGES: the last page shown (the callback page), for tests of what it says.
+    if (process.env.FAKE_BROWSER_PAGES) appendFileSync(process.env.FAKE_BROWSER_PAGES, `${await response.text()}\n`);
     break;
   }
   next = new URL(location, target).href;
