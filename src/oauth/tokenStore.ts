@@ -29,6 +29,7 @@ export interface StoredTokens extends OAuthTokens {
  * @see [RFC 6749 §5.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1), [RFC 6750 §4](https://www.rfc-editor.org/rfc/rfc6750.html#section-4)
  */
 export function storedTokensFrom(response: OAuthTokens, what = 'the token response', extra: Partial<StoredTokens> = {}): StoredTokens {
+  for (const secret of [response.access_token, response.refresh_token, response.id_token]) registerSecret(secret);
   if (typeof response.token_type !== 'string' || response.token_type.toLowerCase() !== 'bearer') {
     throw new UnsafeAuthorizationServerError(`${what} has token_type ${JSON.stringify(response.token_type)}; only Bearer is supported`);
   }
