@@ -202,7 +202,12 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       if (!force) await this.launches.check(name);
       await interactiveLogin(this.context, this.loginOptions(), paste);
     };
-    await store.withLock(url, () => this.flows.run('login', login), { timeoutMs: this.callbackTimeoutMs + 60_000 });
+    try {
+      await store.withLock(url, () => this.flows.run('login', login), { timeoutMs: this.callbackTimeoutMs + 60_000 });
+    } finally {
+      // The login's tokens may have been accepted before it recorded them: the next accepted answer looks again.
+      this.acceptedToken = undefined;
+    }
   }
 
   /** `gateway auth login --device`: the device authorization grant (RFC 8628), see deviceLoginTokens. */
