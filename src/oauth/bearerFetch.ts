@@ -13,10 +13,10 @@ export interface BearerSource {
   unauthorized(header: string | null): void;
   forbidden(header: string | null): void;
   /**
-   * The server answered a request carrying `token` with anything but 401: it accepts the token
-   * (a 403 is a token it authenticated but that lacks a scope: a step-up, not a refusal).
+   * The server answered a request carrying `token` with `status`: 401 refuses the token (a 403
+   * is a token it authenticated but that lacks a scope: a step-up, not a refusal).
    */
-  accepted?(token: string): Promise<void> | void;
+  answered?(token: string, status: number): Promise<void> | void;
 }
 
 /**
@@ -33,7 +33,7 @@ export function bearerFetch(base: FetchLike, source: BearerSource): FetchLike {
     const token = await source.accessToken();
     let response = await base(input, withBearer(init, token));
     if (response.status === 403) source.forbidden(response.headers.get('www-authenticate'));
-    if (response.status !== 401 && token) await source.accepted?.(token);
+    if (token) await source.answered?.(token, response.status);
     if (response.status !== 401) return response;
     source.unauthorized(response.headers.get('www-authenticate'));
     if (!source.renewable()) return response;
@@ -42,7 +42,7 @@ export function bearerFetch(base: FetchLike, source: BearerSource): FetchLike {
     if (!refreshed) return new Response(null, { status: 401, headers: response.headers });
     response = await base(input, withBearer(init, refreshed.access_token));
     if (response.status === 401) source.unauthorized(response.headers.get('www-authenticate'));
-    else await source.accepted?.(refreshed.access_token);
+    await source.answered?.(refreshed.access_token, response.status);
     return response;
   };
 }

@@ -43,7 +43,7 @@ export async function interactiveLogin(ctx: AuthContext, login: LoginOptions, pa
     ctx.steps.enter('authorization', expect.authorizationUrl);
     await login.show(expect.authorizationUrl);
     await exchangeCode(ctx, metadataUrl, nextCode(ctx.name, listener, expect, login.closing, paste), paste);
-    await login.launches.obtained(ctx.log); // Completed once the server accepts the token (ServerAuth).
+    await login.launches.completed(ctx.log); // Undone if the server refuses the token (ServerAuth.tokenRefused).
     ctx.log.info(`logged in to ${ctx.name}`);
   } catch (error) {
     if (launched && !login.closing.aborted) await login.launches.failed(ctx.log);

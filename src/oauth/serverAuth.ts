@@ -57,7 +57,7 @@ export interface ServerAuthOptions {
  *   across processes; transient refresh failures are retried and never lead to a browser;
  * - `login()` runs the interactive code grant (see interactiveLogin) under that lock, at most as
  *   often as the LaunchLog allows (a login counts as completed there once the server has
- *   accepted its token, see tokenAccepted); `deviceLogin()` the device grant; a `client_credentials`
+ *   not refused its token, see tokenAnswered); `deviceLogin()` the device grant; a `client_credentials`
  *   server the client credentials grant instead;
  * - ServerChallenges remembers what the server's 401 and 403 answers asked for.
  */
@@ -73,8 +73,8 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   /** Ends a login in progress when the server is closed (a config edit, shutdown). */
   private readonly closing = new AbortController();
   private loggingIn?: Promise<void>;
-  /** The last access token the server accepted (see tokenAccepted). */
-  private acceptedToken?: string;
+  /** The access token the last login in this process got, until the server answers it (see tokenAnswered). */
+  private freshToken?: string;
 
   constructor(private readonly options: ServerAuthOptions) {
     super();
@@ -138,19 +138,19 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       refresh: (rejected) => this.session.refresh(rejected),
       unauthorized: (header) => this.challenges.unauthorized(header),
       forbidden: (header) => this.challenges.forbidden(header, this.flows.log),
-      accepted: (token) => this.tokenAccepted(token),
+      answered: (token, status) => this.tokenAnswered(token, status),
     });
   }
 
   /**
-   * The server accepted `token`: a login whose tokens were waiting for that (in this process or
-   * another sharing the store) now counts as completed for the browser-launch limit. Once per token.
+   * The server refused `token` (401): if a login in this process just got it, that login does not
+   * count as completed for the browser-launch limit (a server that refuses every fresh token
+   * opens no further tab within the minute, here or in another process sharing the store).
    */
-  private async tokenAccepted(token: string): Promise<void> {
-    if (token === this.acceptedToken) return;
-    this.acceptedToken = token;
-    // Awaited (once per token), so that a login decided right after this answer sees it.
-    if (await this.launches.awaitingAcceptance().catch(() => false)) await this.launches.completed(this.flows.log);
+  private async tokenAnswered(token: string, status: number): Promise<void> {
+    if (!this.freshToken || token !== this.freshToken) return;
+    this.freshToken = undefined;
+    if (status === 401) await this.launches.obtained(this.flows.log);
   }
 
   /** Whether a step-up login is due (and, by asking, it is no longer pending). */
@@ -205,8 +205,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     try {
       await store.withLock(url, () => this.flows.run('login', login), { timeoutMs: this.callbackTimeoutMs + 60_000 });
     } finally {
-      // The login's tokens may have been accepted before it recorded them: the next accepted answer looks again.
-      this.acceptedToken = undefined;
+      this.freshToken = this.session.tokens?.access_token;
     }
   }
 
