@@ -37,7 +37,6 @@ export function storedTokensFrom(response: OAuthTokens, what = 'the token respon
   if (response.expires_in !== undefined && !(Number.isInteger(response.expires_in) && response.expires_in >= 0)) {
     throw new UnsafeAuthorizationServerError(`${what} has expires_in ${JSON.stringify(response.expires_in)}; it must be a non-negative integer of seconds (RFC 6749 §5.1)`);
   }
-  for (const secret of [response.access_token, response.refresh_token, response.id_token]) registerSecret(secret);
   const now = Date.now();
   return {
     ...response,
