@@ -236,7 +236,14 @@ test('two gateway processes started together on an empty store: exactly one brow
   const f = await fixture({ autoApprove: true });
   const env = oauthHome();
   const servers = { remote: { url: f.mcpUrl } };
-  const [a, b] = await Promise.all([gateway(env, servers, { waitForPrefix: 'remote' }), gateway(env, servers, { waitForPrefix: 'remote' })]);
+  // The user approves only once both are waiting for the login (one with the browser open, the
+  // other for the store's lock): however loaded the machine, the two overlap.
+  const extraEnv = { FAKE_BROWSER_MODE: 'ignore' };
+  const [a, b] = await Promise.all([gateway(env, servers, { extraEnv }), gateway(env, servers, { extraEnv })]);
+  await Promise.all([waitForState(a, 'remote', 'needs-auth'), waitForState(b, 'remote', 'needs-auth')]);
+  await waitFor(() => browserLaunches(env).length === 1, { what: 'the browser launch' });
+  await followRedirects(browserLaunches(env)[0]);
+  await Promise.all([waitForTools(a, 'remote'), waitForTools(b, 'remote')]);
   assert.equal(await echo(a, 'remote', 'a'), 'oauth:a');
   assert.equal(await echo(b, 'remote', 'b'), 'oauth:b');
   assert.equal(browserLaunches(env).length, 1);
