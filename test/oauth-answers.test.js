@@ -2,7 +2,7 @@
 // authorization server (RFC 7591 §3.2.1, RFC 6749 §5.1), end to end against the test server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stdioServer, killedAtEnd } from './helpers/gatewayProcess.js';
 import { oauthHome, browserLaunches, serverDirs, startOAuthGateway, echo, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
@@ -14,7 +14,6 @@ async function gateway(env, servers, options) {
   running.push(gw);
   return gw;
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const failedLogin = /\[remote\] (?:warn: )?failed: login failed: /;
 
 /** A gateway with the OAuth server and a stdio one, waited for until the OAuth server's login failed. */
@@ -49,7 +48,7 @@ for (const [label, registrationAnswer, message] of [
 }
 
 test('a stored registration whose client secret has expired leads to a new registration', async () => {
-  const f = await fixture({ registrationAnswer: { client_secret: 'short-lived-secret', client_secret_expires_at: Math.floor(Date.now() / 1000) + 3 } });
+  const f = await fixture({ registrationAnswer: { client_secret: 'short-lived-secret', client_secret_expires_at: Math.floor(Date.now() / 1000) + 3600 } });
   const env = oauthHome();
   const first = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
   await first.close();
@@ -57,7 +56,9 @@ test('a stored registration whose client secret has expired leads to a new regis
   assert.equal(JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8')).client_secret, 'short-lived-secret');
   rmSync(join(dir, 'tokens.json'));
   f.knobs.registrationAnswer = undefined;
-  await sleep(3100);
+  // The stored secret's lifetime has passed (edited in the store rather than waited for).
+  const client = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8'));
+  writeFileSync(join(dir, 'client.json'), JSON.stringify({ ...client, client_secret_expires_at: Math.floor(Date.now() / 1000) - 1 }));
   const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   assert.equal(f.records.registrations.length, 2, 'registered again');

@@ -12,16 +12,15 @@ async function gateway(env, servers, options) {
   running.push(gw);
   return gw;
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const failedLogin = /\[remote\] (?:warn: )?failed: login failed: /;
 
 test('resource is sent without protected resource metadata too (a 2025-03-26 server): the canonical server URL in the authorization, token and refresh requests', async () => {
   // requireResource (default): the MCP server takes only tokens bound to its own URL.
-  const f = await fixture({ separateOrigin: false, prmLocation: 'none', accessTokenTtl: 2 });
+  const f = await fixture({ separateOrigin: false, prmLocation: 'none' });
   const env = oauthHome();
   const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
   assert.equal(new URL(browserLaunches(env)[0]).searchParams.get('resource'), f.mcpUrl);
-  await sleep(2100);
+  f.expireAccessTokens();
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   assert.deepEqual(
     f.records.tokenRequests.map((r) => [r.grant_type, r.resource]),
