@@ -4,7 +4,6 @@
 // per-call latency with a bearer token attached, and the time to first tools for a first
 // login (discovery, registration, PKCE, the stand-in browser, the code exchange), a restart
 // with cached tokens, and a restart whose access token must be refreshed first.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,13 +75,19 @@ const { ServerAuth } = await import('../dist/oauth/serverAuth.js');
 const { TokenStore } = await import('../dist/oauth/tokenStore.js');
 const { Logger } = await import('../dist/log/logger.js');
 const store = new TokenStore(mkdtempSync(join(tmpdir(), 'gw-bench-store-')));
-await store.writeTokens('http://127.0.0.1:1/mcp', { access_token: 'at_bench_token_value', token_type: 'Bearer', obtained_at: Date.now(), expires_at: Date.now() + 3600_000 });
+await store.writeTokens('http://127.0.0.1:1/mcp', {
+  access_token: 'at_bench_token_value',
+  token_type: 'Bearer',
+  obtained_at: Date.now(),
+  expires_at: Date.now() + 3600_000,
+});
 const auth = new ServerAuth({ name: 'bench', url: 'http://127.0.0.1:1/mcp', store, log: new Logger({ level: 'error' }) });
 const ok = new Response(null, { status: 202 });
 const bare = async () => ok;
 const wrapped = auth.authorizedFetch(bare);
 const perCall = async (fetchFn, n = 200_000) => {
-  for (let i = 0; i < 1000; i++) await fetchFn('http://127.0.0.1:1/mcp', { method: 'POST', headers: { 'content-type': 'application/json' } });
+  for (let i = 0; i < 1000; i++)
+    await fetchFn('http://127.0.0.1:1/mcp', { method: 'POST', headers: { 'content-type': 'application/json' } });
   const start = performance.now();
   for (let i = 0; i < n; i++) await fetchFn('http://127.0.0.1:1/mcp', { method: 'POST', headers: { 'content-type': 'application/json' } });
   return ((performance.now() - start) / n) * 1000;

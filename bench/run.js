@@ -2,7 +2,6 @@
 // Benchmark: the gateway against direct stdio, on the same fixture server.
 // Prints one table; `--json` prints the numbers as JSON; `--startup` measures only the first
 // tools/list (cold and warm). Run with `npm run bench`.
-import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,14 +33,22 @@ function writeConfig(count) {
 
 async function connectDirect(through = []) {
   const client = new Client({ name: 'bench', version: '1' });
-  const transport = new StdioClientTransport({ command: process.execPath, args: [...through, FIXTURE], env: { ...process.env, FIXTURE_NAME: 's0' } });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [...through, FIXTURE],
+    env: { ...process.env, FIXTURE_NAME: 's0' },
+  });
   await client.connect(transport);
   return { client, prefix: '', pid: transport.pid };
 }
 
 async function connectGateway(count = 1) {
   const client = new Client({ name: 'bench', version: '1' });
-  const transport = new StdioClientTransport({ command: process.execPath, args: [GATEWAY, 'serve', '--config', writeConfig(count)], stderr: 'ignore' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [GATEWAY, 'serve', '--config', writeConfig(count)],
+    stderr: 'ignore',
+  });
   const allListed = waitForTools(client, count * toolsPerServer);
   await client.connect(transport);
   await allListed;
@@ -122,13 +129,19 @@ function rssMb(pid) {
 async function startup(config, count, home) {
   const client = new Client({ name: 'bench', version: '1' });
   const env = { ...process.env, MCP_GATEWAY_HOME: home };
-  const transport = new StdioClientTransport({ command: process.execPath, args: [GATEWAY, 'serve', '--config', config], env, stderr: 'ignore' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [GATEWAY, 'serve', '--config', config],
+    env,
+    stderr: 'ignore',
+  });
   const start = performance.now();
   await client.connect(transport);
   const initialized = performance.now() - start;
   const { tools } = await client.listTools();
   const firstList = performance.now() - start;
-  if (tools.length !== count * toolsPerServer + 1) throw new Error(`first tools/list held ${tools.length} tools, not ${count * toolsPerServer + 1}`);
+  if (tools.length !== count * toolsPerServer + 1)
+    throw new Error(`first tools/list held ${tools.length} tools, not ${count * toolsPerServer + 1}`);
   const idleRss = (await new Promise((resolve) => setTimeout(resolve, 500)), rssMb(transport.pid)); // (also lets the catalogs be saved)
   await client.close();
   return { initialized, firstList, idleRss };
@@ -161,7 +174,9 @@ async function serversAlone(count) {
   const clients = await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const client = new Client({ name: 'bench', version: '1' });
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: [FIXTURE], env: { ...process.env, FIXTURE_NAME: `s${i}` } }));
+      await client.connect(
+        new StdioClientTransport({ command: process.execPath, args: [FIXTURE], env: { ...process.env, FIXTURE_NAME: `s${i}` } }),
+      );
       await client.listTools();
       return client;
     }),
@@ -179,39 +194,61 @@ const rows = startupOnly ? (await direct.client.close(), []) : await perCall();
 for (const count of [1, 10, 30]) results[`startup${count}`] = await startups(count);
 
 async function perCall() {
-const byteRelay = await connectDirect([BYTE_RELAY]);
-results.latencyByteRelay = await latency(byteRelay);
-await byteRelay.client.close();
-const viaGateway = await connectGateway(1);
-results.latencyDirect = await latency(direct);
-results.latencyGateway = await latency(viaGateway);
-results.throughputDirect = await throughput(direct);
-results.rssBeforeLoad = rssMb(viaGateway.pid);
-const rssBeforeLoad = results.rssBeforeLoad;
-const loadRss = [];
-const sampler = setInterval(() => loadRss.push(rssMb(viaGateway.pid)), 50);
-results.throughputGateway = await throughput(viaGateway);
-clearInterval(sampler);
-results.rssUnderLoad = Math.max(rssBeforeLoad, ...loadRss);
-results.bigDirect = await bigResult(direct);
-results.bigGateway = await bigResult(viaGateway);
-results.headOfLineDirect = await headOfLine(direct);
-results.headOfLineGateway = await headOfLine(viaGateway);
-await direct.client.close();
-await viaGateway.client.close();
-const r = results;
-return [
-  ['tools/call p50', ms(r.latencyDirect.p50), ms(r.latencyGateway.p50), `${(r.latencyGateway.p50 / r.latencyDirect.p50).toFixed(2)}×`],
-  ['  floor: a bare byte-pipe relay p50', ms(r.latencyDirect.p50), ms(r.latencyByteRelay.p50), `${(r.latencyByteRelay.p50 / r.latencyDirect.p50).toFixed(2)}×`],
-  ['tools/call p99', ms(r.latencyDirect.p99), ms(r.latencyGateway.p99), `${(r.latencyGateway.p99 / r.latencyDirect.p99).toFixed(2)}×`],
-  [`throughput, ${IN_FLIGHT} in flight`, `${r.throughputDirect.toFixed(0)}/s`, `${r.throughputGateway.toFixed(0)}/s`, `${(r.throughputDirect / r.throughputGateway).toFixed(2)}× slower`],
-  ['1 MiB result p50', ms(r.bigDirect), ms(r.bigGateway), `${(r.bigGateway / r.bigDirect).toFixed(2)}×`],
-  ['20 quick calls beside a 300 ms call', ms(r.headOfLineDirect), ms(r.headOfLineGateway), r.headOfLineGateway < 300 ? 'not blocked' : 'BLOCKED'],
-];
+  const byteRelay = await connectDirect([BYTE_RELAY]);
+  results.latencyByteRelay = await latency(byteRelay);
+  await byteRelay.client.close();
+  const viaGateway = await connectGateway(1);
+  results.latencyDirect = await latency(direct);
+  results.latencyGateway = await latency(viaGateway);
+  results.throughputDirect = await throughput(direct);
+  results.rssBeforeLoad = rssMb(viaGateway.pid);
+  const rssBeforeLoad = results.rssBeforeLoad;
+  const loadRss = [];
+  const sampler = setInterval(() => loadRss.push(rssMb(viaGateway.pid)), 50);
+  results.throughputGateway = await throughput(viaGateway);
+  clearInterval(sampler);
+  results.rssUnderLoad = Math.max(rssBeforeLoad, ...loadRss);
+  results.bigDirect = await bigResult(direct);
+  results.bigGateway = await bigResult(viaGateway);
+  results.headOfLineDirect = await headOfLine(direct);
+  results.headOfLineGateway = await headOfLine(viaGateway);
+  await direct.client.close();
+  await viaGateway.client.close();
+  const r = results;
+  return [
+    ['tools/call p50', ms(r.latencyDirect.p50), ms(r.latencyGateway.p50), `${(r.latencyGateway.p50 / r.latencyDirect.p50).toFixed(2)}×`],
+    [
+      '  floor: a bare byte-pipe relay p50',
+      ms(r.latencyDirect.p50),
+      ms(r.latencyByteRelay.p50),
+      `${(r.latencyByteRelay.p50 / r.latencyDirect.p50).toFixed(2)}×`,
+    ],
+    ['tools/call p99', ms(r.latencyDirect.p99), ms(r.latencyGateway.p99), `${(r.latencyGateway.p99 / r.latencyDirect.p99).toFixed(2)}×`],
+    [
+      `throughput, ${IN_FLIGHT} in flight`,
+      `${r.throughputDirect.toFixed(0)}/s`,
+      `${r.throughputGateway.toFixed(0)}/s`,
+      `${(r.throughputDirect / r.throughputGateway).toFixed(2)}× slower`,
+    ],
+    ['1 MiB result p50', ms(r.bigDirect), ms(r.bigGateway), `${(r.bigGateway / r.bigDirect).toFixed(2)}×`],
+    [
+      '20 quick calls beside a 300 ms call',
+      ms(r.headOfLineDirect),
+      ms(r.headOfLineGateway),
+      r.headOfLineGateway < 300 ? 'not blocked' : 'BLOCKED',
+    ],
+  ];
 }
 
 const r = results;
-const lines = rows.length ? ['', 'measure                              direct          gateway         ratio', ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`), ''] : [''];
+const lines = rows.length
+  ? [
+      '',
+      'measure                              direct          gateway         ratio',
+      ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`),
+      '',
+    ]
+  : [''];
 lines.push(
   `first tools/list, complete, after spawn (median of ${STARTUP_RUNS}, min–max in ms): as Claude Desktop lists, once right after initialize`,
   'servers  initialize   servers alone      cold (no cache)           warm (catalog cache)   idle RSS',
@@ -223,7 +260,15 @@ for (const count of [1, 10, 30]) {
     `${String(count).padStart(7)}  ${ms(median(s.initialized)).padEnd(11)}  ${`${ms(alone)}`.padEnd(17)}  ${`${ms(median(s.cold))} (${signed(median(s.cold) - alone)}; ${spread(s.cold)})`.padEnd(24)}  ${`${ms(median(s.warm))} (${spread(s.warm)})`.padEnd(21)}  ${median(s.rss).toFixed(1)} MB`,
   );
 }
-lines.push('(servers alone: the same fixture servers started in parallel by one process, each initialized and listed; cold: + the gateway over them)');
-if (!startupOnly) lines.push(`gateway RSS, 1 downstream: ${r.rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);
-lines.push(startupOnly ? `(node ${process.version})` : `(node ${process.version}, ${LATENCY_CALLS} sequential calls, ${THROUGHPUT_CALLS} calls for throughput, ${BIG_CALLS} × 1 MiB)`, '');
+lines.push(
+  '(servers alone: the same fixture servers started in parallel by one process, each initialized and listed; cold: + the gateway over them)',
+);
+if (!startupOnly)
+  lines.push(`gateway RSS, 1 downstream: ${r.rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);
+lines.push(
+  startupOnly
+    ? `(node ${process.version})`
+    : `(node ${process.version}, ${LATENCY_CALLS} sequential calls, ${THROUGHPUT_CALLS} calls for throughput, ${BIG_CALLS} × 1 MiB)`,
+  '',
+);
 process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(results, null, 2)}\n` : lines.join('\n'));

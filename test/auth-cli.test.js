@@ -2,7 +2,7 @@
 // real CLI processes against the test authorization server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY, killedAtEnd, stdioServer, tempDir, waitForState, writeConfig } from './helpers/gatewayProcess.js';
 import { testNeeding } from './helpers/prerequisites.js';
@@ -11,7 +11,6 @@ import {
   oauthEnv,
   browserLaunches,
   serverDirs,
-  storedTokens,
   expireStoredTokens,
   startOAuthGateway,
   waitForTools,
@@ -56,16 +55,26 @@ test('auth login runs a fresh browser login even with tokens stored and within t
 
   const status = await cli(env, ['auth', 'status', '--config', path]);
   assert.equal(status.status, 0);
-  assert.match(status.stdout, /✓ remote {2}http:\/\/127\.0\.0\.1:\d+\/mcp\n {4}logged in: the access token expires in \d+ min; a refresh token renews it/);
+  assert.match(
+    status.stdout,
+    /✓ remote {2}http:\/\/127\.0\.0\.1:\d+\/mcp\n {4}logged in: the access token expires in \d+ min; a refresh token renews it/,
+  );
   assert.match(status.stdout, /client: registered by the gateway \(dynamic registration, client_id [\w-]+\)/);
   assert.match(status.stdout, new RegExp(`stored in: ${serverDirs(env)[0]}`));
   assert.ok(!/local/.test(status.stdout), 'stdio servers have no login');
   const json = JSON.parse((await cli(env, ['auth', 'status', '--json', '--config', path])).stdout);
   assert.deepEqual(
-    { name: json.servers[0].name, authenticated: json.servers[0].authenticated, refreshToken: json.servers[0].refreshToken, source: json.servers[0].client.source, expired: json.servers[0].expired },
+    {
+      name: json.servers[0].name,
+      authenticated: json.servers[0].authenticated,
+      refreshToken: json.servers[0].refreshToken,
+      source: json.servers[0].client.source,
+      expired: json.servers[0].expired,
+    },
     { name: 'remote', authenticated: true, refreshToken: true, source: 'dcr', expired: false },
   );
-  for (const secret of secretsOf(f)) assert.ok(!status.stdout.includes(secret) && !JSON.stringify(json).includes(secret), 'no token printed');
+  for (const secret of secretsOf(f))
+    assert.ok(!status.stdout.includes(secret) && !JSON.stringify(json).includes(secret), 'no token printed');
 
   const unknown = await cli(env, ['auth', 'login', 'nope', '--config', path]);
   assert.equal(unknown.status, 2);
@@ -85,9 +94,15 @@ test('auth logout revokes at the authorization server (RFC 7009) and deletes the
   const out = await cli(env, ['auth', 'logout', 'a', '--config', path]);
   assert.equal(out.status, 0, out.stderr);
   assert.equal(out.stdout, 'a: revoked the refresh token and the access token at the authorization server; deleted the local login\n');
-  assert.deepEqual(f.records.revocations, [{ token_type_hint: 'refresh_token', known: true }, { token_type_hint: 'access_token', known: true }]);
+  assert.deepEqual(f.records.revocations, [
+    { token_type_hint: 'refresh_token', known: true },
+    { token_type_hint: 'access_token', known: true },
+  ]);
   // The revoked refresh token no longer works at the server.
-  const reuse = await fetch(`${f.issuer}token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshA, client_id: f.records.registrations[0].client_id }) });
+  const reuse = await fetch(`${f.issuer}token`, {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshA, client_id: f.records.registrations[0].client_id }),
+  });
   assert.equal((await reuse.json()).error, 'invalid_grant');
 
   const all = await cli(env, ['auth', 'logout', '--all', '--config', path]);
@@ -117,7 +132,9 @@ test('auth export / import: plain and passphrase-encrypted; a wrong passphrase o
   assert.equal(readdirSync(dir).length, 1);
   assert.equal((await import('node:fs')).statSync(plainFile).mode & 0o777, 0o600);
 
-  const sealed = await cli(laptop, ['auth', 'export', '--passphrase', '--move', '--out', sealedFile], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
+  const sealed = await cli(laptop, ['auth', 'export', '--passphrase', '--move', '--out', sealedFile], {
+    MCP_GATEWAY_PASSPHRASE: 'correct horse',
+  });
   assert.equal(sealed.status, 0, sealed.stderr);
   assert.match(sealed.stderr, /encrypted: scrypt \+ AES-256-GCM/);
   assert.match(sealed.stderr, /Moved: this machine has forgotten that login/);
@@ -129,7 +146,9 @@ test('auth export / import: plain and passphrase-encrypted; a wrong passphrase o
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /wrong passphrase, or the file was altered; nothing was imported/);
   const tampered = JSON.parse(text);
-  tampered.encrypted.data = Buffer.from(Buffer.from(tampered.encrypted.data, 'base64').map((b, i) => (i === 10 ? b ^ 1 : b))).toString('base64');
+  tampered.encrypted.data = Buffer.from(Buffer.from(tampered.encrypted.data, 'base64').map((b, i) => (i === 10 ? b ^ 1 : b))).toString(
+    'base64',
+  );
   writeFileSync(join(dir, 'tampered.login'), JSON.stringify(tampered));
   const bad = await cli(server, ['auth', 'import', join(dir, 'tampered.login')], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
   assert.equal(bad.status, 2);
@@ -143,7 +162,10 @@ test('auth export / import: plain and passphrase-encrypted; a wrong passphrase o
   // --passphrase: the file must be encrypted; a plain one in its place is refused.
   const plainAsSealed = await cli(server, ['auth', 'import', '--passphrase', plainFile], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
   assert.equal(plainAsSealed.status, 2, plainAsSealed.stderr);
-  assert.match(plainAsSealed.stderr, /plain\.login: this export is not encrypted, and --passphrase says it should be; nothing was imported/);
+  assert.match(
+    plainAsSealed.stderr,
+    /plain\.login: this export is not encrypted, and --passphrase says it should be; nothing was imported/,
+  );
   assert.equal(serverDirs(server).length, 0, 'nothing was imported by the failures');
 
   const good = await cli(server, ['auth', 'import', '--passphrase', sealedFile], { MCP_GATEWAY_PASSPHRASE: 'correct horse' });
@@ -175,9 +197,21 @@ test('serve --headless with a copied store: connects and refreshes with the copi
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   await waitForTools(gw, 'local');
   assert.equal(await echo(gw, 'local'), 'local:hi');
-  assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.status]), [['authorization_code', 200], ['refresh_token', 200]]);
+  assert.deepEqual(
+    f.records.tokenRequests.map((r) => [r.grant_type, r.status]),
+    [
+      ['authorization_code', 200],
+      ['refresh_token', 200],
+    ],
+  );
   assert.equal((await waitForState(gw, 'fresh', 'needs-auth')).login_url, undefined, 'no login under way');
-  await waitFor(() => /\[fresh\] (?:warn: )?needs a login: fresh needs a login and this gateway runs headless .*gateway auth login fresh.*gateway auth import/.test(gw.stderr()), { what: 'the headless message' });
+  await waitFor(
+    () =>
+      /\[fresh\] (?:warn: )?needs a login: fresh needs a login and this gateway runs headless .*gateway auth login fresh.*gateway auth import/.test(
+        gw.stderr(),
+      ),
+    { what: 'the headless message' },
+  );
   assert.equal(other.records.authorizeRequests.length, 0, 'no login was started');
   assert.ok(!(await toolNames(gw.client)).some((name) => name.startsWith('fresh__')));
   await gw.close();
@@ -203,12 +237,21 @@ test('doctor: every finding with its fix; exit 1 on problems, 0 when all is well
   assert.equal(result.status, 1, result.stdout + result.stderr);
   const out = result.stdout;
   assert.match(out, /✗ .*tokens\.json is mode 0644: other users can read it\n\s+fix: chmod 600 '.*tokens\.json'/);
-  assert.match(out, /ok \(http.*\n\s+✓ reachable; asks for an OAuth login \(HTTP 401\)\n\s+✓ authorization server .*PKCE S256, token revocation\n\s+✓ client: registered automatically.*\n\s+✓ logged in; the access token expires in/);
+  assert.match(
+    out,
+    /ok \(http.*\n\s+✓ reachable; asks for an OAuth login \(HTTP 401\)\n\s+✓ authorization server .*PKCE S256, token revocation\n\s+✓ client: registered automatically.*\n\s+✓ logged in; the access token expires in/,
+  );
   assert.match(out, /local \(stdio\)\n\s+✓ .*node/);
-  assert.match(out, /✗ command not found or not executable: no-such-command-here\n\s+fix: install it, or correct mcpServers\.missing\.command/);
+  assert.match(
+    out,
+    /✗ command not found or not executable: no-such-command-here\n\s+fix: install it, or correct mcpServers\.missing\.command/,
+  );
   assert.match(out, /✗ cannot reach http:\/\/127\.0\.0\.1:\d+\/mcp: connection refused\n\s+fix: check mcpServers\.down\.url/);
   assert.match(out, /✗ a login cannot work: .*does not offer PKCE with S256/);
-  assert.match(out, /✗ the authorization server offers no dynamic client registration and no oauth\.clientId is configured\n\s+fix: register an OAuth app/);
+  assert.match(
+    out,
+    /✗ the authorization server offers no dynamic client registration and no oauth\.clientId is configured\n\s+fix: register an OAuth app/,
+  );
   assert.match(out, /! not logged in yet\n\s+fix: gateway auth login nodcr/);
   assert.match(out, /5 problems found\./);
 
@@ -243,7 +286,10 @@ test('encrypted store: files hold no readable secret; the same key reopens them;
   assert.equal(browserLaunches(env).length, 1);
   const wrong = await runCli(['list', '--config', path], { env: oauthEnv(env, { MCP_GATEWAY_KEY: 'another key' }) });
   assert.equal(wrong.status, 1);
-  assert.match(wrong.stdout, /encrypted with another key than MCP_GATEWAY_KEY; set MCP_GATEWAY_KEY to the key it was made with \(nothing was changed\)/);
+  assert.match(
+    wrong.stdout,
+    /encrypted with another key than MCP_GATEWAY_KEY; set MCP_GATEWAY_KEY to the key it was made with \(nothing was changed\)/,
+  );
   assert.equal(readFileSync(join(dir, 'tokens.json'), 'utf8'), before);
   assert.equal(browserLaunches(env).length, 1);
 });
@@ -262,11 +308,15 @@ test('memory store: logins work for the process and nothing is written to disk',
 test('keychain store without a usable keychain: a clear message for the HTTP servers, the others serve', async () => {
   const f = await fixture();
   const env = oauthHome();
-  const gw = await startOAuthGateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, {
-    args: ['--token-store', 'keychain'],
-    extraEnv: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
-    waitForPrefix: 'local',
-  });
+  const gw = await startOAuthGateway(
+    env,
+    { remote: { url: f.mcpUrl }, local: stdioServer('local') },
+    {
+      args: ['--token-store', 'keychain'],
+      extraEnv: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
+      waitForPrefix: 'local',
+    },
+  );
   running.push(gw);
   assert.match((await waitForState(gw, 'remote', 'failed')).what_to_do, /OS keychain.*Secret Service.*"tokenStore": "file"/);
   assert.equal(await echo(gw, 'local'), 'local:hi');
@@ -282,40 +332,53 @@ async function freePort() {
   return port;
 }
 
-testNeeding('keyring', 'keychain store against a real Secret Service (GNOME Keyring on D-Bus): logins live in the keychain, not in files', async () => {
-  const f = await fixture();
-  const env = oauthHome();
-  const keyringHome = tempDir('gw-keyring-');
-  const path = config({ remote: { url: f.mcpUrl } }, { tokenStore: 'keychain' });
-  const inKeyring = (args, extra = {}) =>
-    runCli([process.execPath, GATEWAY, ...args], { command: WITH_KEYRING, env: oauthEnv(env, { HOME: keyringHome, ...extra }) });
+testNeeding(
+  'keyring',
+  'keychain store against a real Secret Service (GNOME Keyring on D-Bus): logins live in the keychain, not in files',
+  async () => {
+    const f = await fixture();
+    const env = oauthHome();
+    const keyringHome = tempDir('gw-keyring-');
+    const path = config({ remote: { url: f.mcpUrl } }, { tokenStore: 'keychain' });
+    const inKeyring = (args, extra = {}) =>
+      runCli([process.execPath, GATEWAY, ...args], { command: WITH_KEYRING, env: oauthEnv(env, { HOME: keyringHome, ...extra }) });
 
-  const login = await inKeyring(['auth', 'login', 'remote', '--config', path]);
-  assert.equal(login.status, 0, login.stderr);
-  assert.match(login.stdout, /Stored in OS keychain \(service mcp-oauth-gateway/);
-  const dir = serverDirs(env)[0];
-  assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.json')).sort(), ['browser.json', 'server.json'], 'no token file');
-  // Another process (another D-Bus session on the same keyring) finds the login and, its access
-  // token expired at the server, refreshes it.
-  f.expireAccessTokens();
-  const list = await inKeyring(['list', '--config', path]);
-  assert.equal(list.status, 0, list.stderr + list.stdout);
-  assert.deepEqual(f.records.tokenRequests.filter((r) => r.grant_type === 'refresh_token').map((r) => r.status), [200]);
-  const status = await inKeyring(['auth', 'status', '--json', '--config', path]);
-  assert.equal(JSON.parse(status.stdout).servers[0].authenticated, true);
-  const logout = await inKeyring(['auth', 'logout', 'remote', '--config', path]);
-  assert.match(logout.stdout, /revoked the refresh token and the access token/);
-  const after = await inKeyring(['auth', 'status', '--json', '--config', path]);
-  assert.equal(JSON.parse(after.stdout).servers[0].authenticated, false);
-  assert.equal(browserLaunches(env).length, 1);
+    const login = await inKeyring(['auth', 'login', 'remote', '--config', path]);
+    assert.equal(login.status, 0, login.stderr);
+    assert.match(login.stdout, /Stored in OS keychain \(service mcp-oauth-gateway/);
+    const dir = serverDirs(env)[0];
+    assert.deepEqual(
+      readdirSync(dir)
+        .filter((name) => name.endsWith('.json'))
+        .sort(),
+      ['browser.json', 'server.json'],
+      'no token file',
+    );
+    // Another process (another D-Bus session on the same keyring) finds the login and, its access
+    // token expired at the server, refreshes it.
+    f.expireAccessTokens();
+    const list = await inKeyring(['list', '--config', path]);
+    assert.equal(list.status, 0, list.stderr + list.stdout);
+    assert.deepEqual(
+      f.records.tokenRequests.filter((r) => r.grant_type === 'refresh_token').map((r) => r.status),
+      [200],
+    );
+    const status = await inKeyring(['auth', 'status', '--json', '--config', path]);
+    assert.equal(JSON.parse(status.stdout).servers[0].authenticated, true);
+    const logout = await inKeyring(['auth', 'logout', 'remote', '--config', path]);
+    assert.match(logout.stdout, /revoked the refresh token and the access token/);
+    const after = await inKeyring(['auth', 'status', '--json', '--config', path]);
+    assert.equal(JSON.parse(after.stdout).servers[0].authenticated, false);
+    assert.equal(browserLaunches(env).length, 1);
 
-  // The encrypted store keeps its key in the same keychain when MCP_GATEWAY_KEY is not set.
-  const encrypted = await inKeyring(['auth', 'login', 'remote', '--config', path, '--token-store', 'encrypted']);
-  assert.equal(encrypted.status, 0, encrypted.stderr);
-  assert.match(readFileSync(join(dir, 'tokens.json'), 'utf8'), /"encrypted"/);
-  const reopened = await inKeyring(['auth', 'status', '--json', '--config', path, '--token-store', 'encrypted']);
-  assert.equal(JSON.parse(reopened.stdout).servers[0].authenticated, true);
-});
+    // The encrypted store keeps its key in the same keychain when MCP_GATEWAY_KEY is not set.
+    const encrypted = await inKeyring(['auth', 'login', 'remote', '--config', path, '--token-store', 'encrypted']);
+    assert.equal(encrypted.status, 0, encrypted.stderr);
+    assert.match(readFileSync(join(dir, 'tokens.json'), 'utf8'), /"encrypted"/);
+    const reopened = await inKeyring(['auth', 'status', '--json', '--config', path, '--token-store', 'encrypted']);
+    assert.equal(JSON.parse(reopened.stdout).servers[0].authenticated, true);
+  },
+);
 
 test('encrypted store with neither MCP_GATEWAY_KEY nor a keychain: a clear message, nothing written', async () => {
   const f = await fixture();

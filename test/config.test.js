@@ -14,11 +14,14 @@ const FILE = '/home/u/.mcp.json';
 const GATEWAY = new URL('../bin/gateway.js', import.meta.url).pathname;
 
 function rejects(raw, message, env = {}) {
-  assert.throws(() => validateConfig(raw, FILE, env), (error) => {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
-    assert.equal(error.message, message);
-    return true;
-  });
+  assert.throws(
+    () => validateConfig(raw, FILE, env),
+    (error) => {
+      assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+      assert.equal(error.message, message);
+      return true;
+    },
+  );
 }
 
 test('accepts the Claude Desktop / Claude Code format', () => {
@@ -39,7 +42,16 @@ test('accepts the Claude Desktop / Claude Code format', () => {
   );
   assert.deepEqual(config.warnings, []);
   const byName = Object.fromEntries(config.servers.map((s) => [s.name, s]));
-  assert.deepEqual(byName.files, { kind: 'stdio', name: 'files', command: 'npx', args: ['-y', 'fs', '/tmp'], env: { A: '1' }, cwd: '/srv', timeout: undefined, disabled: false });
+  assert.deepEqual(byName.files, {
+    kind: 'stdio',
+    name: 'files',
+    command: 'npx',
+    args: ['-y', 'fs', '/tmp'],
+    env: { A: '1' },
+    cwd: '/srv',
+    timeout: undefined,
+    disabled: false,
+  });
   assert.equal(byName.notion.transport, 'streamable-http');
   assert.deepEqual(byName.notion.headers, { 'X-Team': 't' });
   assert.equal(byName.legacy.transport, 'sse');
@@ -94,27 +106,66 @@ test('each invalid config names file, server and field', () => {
   rejects({ mcpServers: { notion: { url: 'ftp://x/y' } } }, `${FILE}: mcpServers.notion.url: must be an http:// or https:// URL, not ftp:`);
   rejects({ mcpServers: { s: {} } }, `${FILE}: mcpServers.s: needs "command" (a stdio server) or "url" (an HTTP server)`);
   rejects({ mcpServers: { s: 'npx' } }, `${FILE}: mcpServers.s: must be an object with "command" (stdio) or "url" (HTTP)`);
-  rejects({ mcpServers: { s: { command: 'a', url: 'https://x' } } }, `${FILE}: mcpServers.s: has both "command" and "url"; a server is either stdio (command) or HTTP (url)`);
+  rejects(
+    { mcpServers: { s: { command: 'a', url: 'https://x' } } },
+    `${FILE}: mcpServers.s: has both "command" and "url"; a server is either stdio (command) or HTTP (url)`,
+  );
   rejects({ mcpServers: { s: { command: 5 } } }, `${FILE}: mcpServers.s.command: must be a string, not number 5`);
-  rejects({ mcpServers: { s: { command: 'a', args: 'x y' } } }, `${FILE}: mcpServers.s.args: must be an array of strings, not the string "x y"`);
+  rejects(
+    { mcpServers: { s: { command: 'a', args: 'x y' } } },
+    `${FILE}: mcpServers.s.args: must be an array of strings, not the string "x y"`,
+  );
   rejects({ mcpServers: { s: { command: 'a', args: ['x', 1] } } }, `${FILE}: mcpServers.s.args[1]: must be a string, not number 1`);
   rejects({ mcpServers: { s: { command: 'a', env: { A: 1 } } } }, `${FILE}: mcpServers.s.env.A: must be a string, not number 1`);
-  rejects({ mcpServers: { s: { command: 'a', timeout: -1 } } }, `${FILE}: mcpServers.s.timeout: must be a positive whole number (milliseconds), not number -1`);
-  rejects({ mcpServers: { s: { command: 'a', disabled: 'yes' } } }, `${FILE}: mcpServers.s.disabled: must be true or false, not the string "yes"`);
-  rejects({ mcpServers: { s: { url: 'https://x', type: 'websocket' } } }, `${FILE}: mcpServers.s.type: unknown transport "websocket" (use "http", "streamable-http" or "sse")`);
-  rejects({ mcpServers: { s: { command: 'a', type: 'sse' } } }, `${FILE}: mcpServers.s.type: "sse" needs a "url"; a server with "command" is "stdio"`);
-  rejects({ mcpServers: { s: { url: 'https://x', type: 'stdio' } } }, `${FILE}: mcpServers.s.type: "stdio" needs a "command", but this server has a "url"`);
-  rejects({ mcpServers: { s: { url: 'https://x', oauth: { callbackPort: 70000 } } } }, `${FILE}: mcpServers.s.oauth.callbackPort: must be a TCP port (1-65535)`);
-  rejects({ mcpServers: { s: { command: 'a' } }, gateway: { logLevel: 'loud' } }, `${FILE}: gateway.logLevel: must be one of error, warn, info, debug`);
+  rejects(
+    { mcpServers: { s: { command: 'a', timeout: -1 } } },
+    `${FILE}: mcpServers.s.timeout: must be a positive whole number (milliseconds), not number -1`,
+  );
+  rejects(
+    { mcpServers: { s: { command: 'a', disabled: 'yes' } } },
+    `${FILE}: mcpServers.s.disabled: must be true or false, not the string "yes"`,
+  );
+  rejects(
+    { mcpServers: { s: { url: 'https://x', type: 'websocket' } } },
+    `${FILE}: mcpServers.s.type: unknown transport "websocket" (use "http", "streamable-http" or "sse")`,
+  );
+  rejects(
+    { mcpServers: { s: { command: 'a', type: 'sse' } } },
+    `${FILE}: mcpServers.s.type: "sse" needs a "url"; a server with "command" is "stdio"`,
+  );
+  rejects(
+    { mcpServers: { s: { url: 'https://x', type: 'stdio' } } },
+    `${FILE}: mcpServers.s.type: "stdio" needs a "command", but this server has a "url"`,
+  );
+  rejects(
+    { mcpServers: { s: { url: 'https://x', oauth: { callbackPort: 70000 } } } },
+    `${FILE}: mcpServers.s.oauth.callbackPort: must be a TCP port (1-65535)`,
+  );
+  rejects(
+    { mcpServers: { s: { command: 'a' } }, gateway: { logLevel: 'loud' } },
+    `${FILE}: gateway.logLevel: must be one of error, warn, info, debug`,
+  );
 });
 
 test('server names that cannot be a tool prefix are rejected clearly', () => {
   const tail = 'its tools are exposed as <server>__<tool>, so rename it';
   rejects({ mcpServers: { '': { command: 'a' } } }, `${FILE}: mcpServers.: server name "" is empty; ${tail}`);
-  rejects({ mcpServers: { 'my__srv': { command: 'a' } } }, `${FILE}: mcpServers.my__srv: server name "my__srv" contains "__", which separates server and tool names; ${tail}`);
-  rejects({ mcpServers: { 'my srv': { command: 'a' } } }, `${FILE}: mcpServers.my srv: server name "my srv" may contain only letters, digits, "_" and "-"; ${tail}`);
-  rejects({ mcpServers: { 'naïve': { command: 'a' } } }, `${FILE}: mcpServers.naïve: server name "naïve" may contain only letters, digits, "_" and "-"; ${tail}`);
-  rejects({ mcpServers: { 'srv_': { command: 'a' } } }, `${FILE}: mcpServers.srv_: server name "srv_" must not end with "_" (tool names would become ambiguous); ${tail}`);
+  rejects(
+    { mcpServers: { my__srv: { command: 'a' } } },
+    `${FILE}: mcpServers.my__srv: server name "my__srv" contains "__", which separates server and tool names; ${tail}`,
+  );
+  rejects(
+    { mcpServers: { 'my srv': { command: 'a' } } },
+    `${FILE}: mcpServers.my srv: server name "my srv" may contain only letters, digits, "_" and "-"; ${tail}`,
+  );
+  rejects(
+    { mcpServers: { naïve: { command: 'a' } } },
+    `${FILE}: mcpServers.naïve: server name "naïve" may contain only letters, digits, "_" and "-"; ${tail}`,
+  );
+  rejects(
+    { mcpServers: { srv_: { command: 'a' } } },
+    `${FILE}: mcpServers.srv_: server name "srv_" must not end with "_" (tool names would become ambiguous); ${tail}`,
+  );
 });
 
 test('unknown fields warn and never crash', () => {
@@ -136,11 +187,14 @@ test('invalid JSON reports line and column', () => {
   const dir = tempDir('gw-config-');
   const path = join(dir, 'bad.json');
   writeFileSync(path, '{\n  "mcpServers": {\n    "a": {"command": "x",}\n  }\n}\n');
-  assert.throws(() => loadConfig(path), (error) => {
-    assert.ok(error instanceof ConfigError);
-    assert.match(error.message, new RegExp(`^${path}:3:26: invalid JSON: `));
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(path),
+    (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, new RegExp(`^${path}:3:26: invalid JSON: `));
+      return true;
+    },
+  );
   writeFileSync(path, '{"mcpServers": {');
   assert.throws(() => loadConfig(path), /bad\.json:1:17: invalid JSON: /);
 });
@@ -175,12 +229,18 @@ test('without --config the gateway uses ./.mcp.json, and says where it looked wh
 test('no config file: ConfigNotFoundError naming where the gateway looked; auth commands go on without one, unless --config named it', () => {
   const dir = tempDir('gw-config-');
   const env = { ...process.env, XDG_CONFIG_HOME: join(dir, 'xdg'), MCP_GATEWAY_HOME: join(dir, 'home') };
-  assert.throws(() => findConfigFile(undefined, dir), (error) => {
-    assert.ok(error instanceof ConfigNotFoundError && error.code === 'config_not_found', String(error));
-    assert.deepEqual([error.explicit, error.candidates[0]], [false, join(dir, '.mcp.json')]);
-    return true;
-  });
-  assert.throws(() => findConfigFile('nope.json', dir), (error) => error instanceof ConfigNotFoundError && error.explicit && error.candidates[0] === join(dir, 'nope.json'));
+  assert.throws(
+    () => findConfigFile(undefined, dir),
+    (error) => {
+      assert.ok(error instanceof ConfigNotFoundError && error.code === 'config_not_found', String(error));
+      assert.deepEqual([error.explicit, error.candidates[0]], [false, join(dir, '.mcp.json')]);
+      return true;
+    },
+  );
+  assert.throws(
+    () => findConfigFile('nope.json', dir),
+    (error) => error instanceof ConfigNotFoundError && error.explicit && error.candidates[0] === join(dir, 'nope.json'),
+  );
   const status = spawnSync(process.execPath, [GATEWAY, 'auth', 'status'], { encoding: 'utf8', cwd: dir, env });
   assert.equal(status.status, 0, status.stderr);
   const named = spawnSync(process.execPath, [GATEWAY, 'auth', 'status', '--config', 'nope.json'], { encoding: 'utf8', cwd: dir, env });

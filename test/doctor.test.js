@@ -27,12 +27,15 @@ test('doctor: a stdio server that crashes at start is a problem with its stderr 
   assert.match(run.stdout, /off \(stdio\)\n\s+✓ disabled; not checked/);
   assert.match(run.stdout, /\n1 problem found\.\n$/);
   assert.match(run.stderr, /Starting and connecting 2 servers as gateway list does \(no browser is opened\)…\n/);
-  assert.match(run.stderr, /  dies: failed \(\d+ ms\)\n/);
-  assert.match(run.stderr, /  good: ready \(\d+ ms\)\n/);
+  assert.match(run.stderr, / {2}dies: failed \(\d+ ms\)\n/);
+  assert.match(run.stderr, / {2}good: ready \(\d+ ms\)\n/);
 });
 
 test('doctor: a stdio server that does not finish connecting in time is a problem, with gateway.connectTimeout in its fix', async () => {
-  const path = writeConfig({ mcpServers: { hangs: stdioServer('hangs', { FIXTURE_MODE: 'hang-at-connect' }) }, gateway: { connectTimeout: 1000 } });
+  const path = writeConfig({
+    mcpServers: { hangs: stdioServer('hangs', { FIXTURE_MODE: 'hang-at-connect' }) },
+    gateway: { connectTimeout: 1000 },
+  });
   const run = await runCli(['doctor', '--config', path], { env: { MCP_GATEWAY_HOME: tempDir() } });
   assert.equal(run.status, 1, run.stdout + run.stderr);
   assert.match(
@@ -63,12 +66,18 @@ test('doctor: a login revoked at the server is a problem with `gateway auth logi
   const renewed = await cli(['doctor', '--config', path]);
   assert.equal(renewed.status, 0, renewed.stdout + renewed.stderr);
   assert.match(renewed.stdout, /✓ logged in; the access token expires in \d+ min; a refresh token renews it\n\s+✓ ready: \d+ tools\n/);
-  assert.ok(f.records.tokenRequests.some((r) => r.grant_type === 'refresh_token' && r.status === 200), 'renewed by a refresh');
+  assert.ok(
+    f.records.tokenRequests.some((r) => r.grant_type === 'refresh_token' && r.status === 200),
+    'renewed by a refresh',
+  );
 
   f.revokeAll({ refresh: true });
   const revoked = await cli(['doctor', '--config', path]);
   assert.equal(revoked.status, 1, revoked.stdout + revoked.stderr);
-  assert.match(revoked.stdout, /✗ the stored login was refused and could not be renewed \(revoked at the server, or expired without a refresh token\)\n\s+fix: gateway auth login remote\n/);
+  assert.match(
+    revoked.stdout,
+    /✗ the stored login was refused and could not be renewed \(revoked at the server, or expired without a refresh token\)\n\s+fix: gateway auth login remote\n/,
+  );
   assert.doesNotMatch(revoked.stdout, /✓ logged in|✓ ready|headless/);
   assert.match(revoked.stdout, /\n1 problem found\.\n$/);
   assert.equal(browserLaunches(env).length, 1, 'only the auth login opened the browser');

@@ -42,16 +42,46 @@ const options = { cause };
 
 // [the error, its class name, code, retry class]
 const kinds = () => [
-  [new OAuthFlowError('access_denied', 'the authorization server refused the login: access_denied', options), 'OAuthFlowError', 'oauth_flow', 'fatal'],
-  [new UnsafeAuthorizationServerError('the metadata names another issuer', options), 'UnsafeAuthorizationServerError', 'unsafe_authorization_server', 'fatal'],
-  [new TransientAuthError('cannot reach https://as.example.com: ECONNREFUSED', options), 'TransientAuthError', 'transient_auth', 'transient'],
-  [new LoginRequiredError('docs needs a login: run `gateway auth login docs`', 'https://as.example.com/authorize', options), 'LoginRequiredError', 'login_required', 'needs-login'],
+  [
+    new OAuthFlowError('access_denied', 'the authorization server refused the login: access_denied', options),
+    'OAuthFlowError',
+    'oauth_flow',
+    'fatal',
+  ],
+  [
+    new UnsafeAuthorizationServerError('the metadata names another issuer', options),
+    'UnsafeAuthorizationServerError',
+    'unsafe_authorization_server',
+    'fatal',
+  ],
+  [
+    new TransientAuthError('cannot reach https://as.example.com: ECONNREFUSED', options),
+    'TransientAuthError',
+    'transient_auth',
+    'transient',
+  ],
+  [
+    new LoginRequiredError('docs needs a login: run `gateway auth login docs`', 'https://as.example.com/authorize', options),
+    'LoginRequiredError',
+    'login_required',
+    'needs-login',
+  ],
   [new CallbackPortInUseError(8765, options), 'CallbackPortInUseError', 'callback_port_in_use', 'fatal'],
   [new LockUnavailableError('/store/lock', cause), 'LockUnavailableError', 'lock_unavailable', 'fatal'],
-  [new TokenStoreUnavailableError('cannot read the OS keychain', options), 'TokenStoreUnavailableError', 'token_store_unavailable', 'fatal'],
+  [
+    new TokenStoreUnavailableError('cannot read the OS keychain', options),
+    'TokenStoreUnavailableError',
+    'token_store_unavailable',
+    'fatal',
+  ],
   [new BundleError('wrong passphrase, or the file was altered; nothing was imported', options), 'BundleError', 'bundle_invalid', 'fatal'],
   [new ConfigError('/x/.mcp.json: mcpServers.a.url: not a URL', options), 'ConfigError', 'config_invalid', 'fatal'],
-  [new ConfigNotFoundError('/x/.mcp.json: config file not found (given with --config)', ['/x/.mcp.json'], true, options), 'ConfigNotFoundError', 'config_not_found', 'fatal'],
+  [
+    new ConfigNotFoundError('/x/.mcp.json: config file not found (given with --config)', ['/x/.mcp.json'], true, options),
+    'ConfigNotFoundError',
+    'config_not_found',
+    'fatal',
+  ],
   [new RulesError('/x/rules.json: agents: must be an object of agent ids', options), 'RulesError', 'rules_invalid', 'fatal'],
   [new UsageError('choose one of --paste and --device', options), 'UsageError', 'usage', 'fatal'],
   [new PassphraseError('the two passphrases differ', options), 'PassphraseError', 'passphrase_invalid', 'fatal'],
@@ -80,14 +110,23 @@ test('each gateway error keeps its message; those built from parts say what to d
     new LockTimeoutError('/store/a/lock', { pid: 42 }, 61_400).message,
     'another gateway process (pid 42) has held /store/a/lock for over 61 s; if no gateway is logging in, delete that file',
   );
-  assert.deepEqual([new ConnectTimeoutError(1500).message, new ConnectTimeoutError(1500).code, new ConnectTimeoutError(1500).retry], ['did not finish connecting within 1500 ms', 'connect_timeout', 'transient']);
+  assert.deepEqual(
+    [new ConnectTimeoutError(1500).message, new ConnectTimeoutError(1500).code, new ConnectTimeoutError(1500).retry],
+    ['did not finish connecting within 1500 ms', 'connect_timeout', 'transient'],
+  );
   assert.equal(new ConnectTimeoutError(1500).name, 'ConnectTimeoutError');
   assert.equal(new LockTimeoutError('/store/a/lock', undefined, 1000).code, 'lock_timeout');
   assert.equal(new LockTimeoutError('/store/a/lock', undefined, 1000).retry, 'transient');
   assert.equal(new LockTimeoutError('/store/a/lock', undefined, 1000).name, 'LockTimeoutError');
-  assert.equal(new LockUnavailableError('/store/a/lock', Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' })).message, 'cannot create the lock /store/a/lock (EROFS: read-only file system)');
+  assert.equal(
+    new LockUnavailableError('/store/a/lock', Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' })).message,
+    'cannot create the lock /store/a/lock (EROFS: read-only file system)',
+  );
   assert.equal(new OAuthFlowError('invalid_iss', 'mix-up').oauthError, 'invalid_iss', 'the OAuth error beside the code');
-  assert.equal(new LoginRequiredError('needs a login', 'https://as.example.com/authorize').authorizationUrl, 'https://as.example.com/authorize');
+  assert.equal(
+    new LoginRequiredError('needs a login', 'https://as.example.com/authorize').authorizationUrl,
+    'https://as.example.com/authorize',
+  );
   const notFound = new ConfigNotFoundError('no config file found', ['/a/.mcp.json', '/b/config.json'], false);
   assert.ok(notFound instanceof ConfigError, 'a missing config is a config error (exit 2)');
   assert.deepEqual([notFound.candidates, notFound.explicit, notFound.cause], [['/a/.mcp.json', '/b/config.json'], false, undefined]);
@@ -104,7 +143,8 @@ async function refusedFetch() {
     (error) => error,
   );
 }
-const hostNotFound = () => new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND mcp.invalid'), { code: 'ENOTFOUND' }) });
+const hostNotFound = () =>
+  new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND mcp.invalid'), { code: 'ENOTFOUND' }) });
 const reset = () => new TypeError('fetch failed', { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
 
 const http = { kind: 'http', name: 'docs', url: 'https://mcp.example.com/mcp' };
@@ -115,34 +155,71 @@ test('explainFailure, stdio: a missing or unexecutable command, a process that e
   const errno = (code) => Object.assign(new Error(`spawn mcp-files ${code}`), { code });
   assert.equal(explainFailure(stdio, errno('ENOENT'), undefined, undefined), 'command not found: mcp-files (check "command" and PATH)');
   assert.equal(explainFailure(stdio, errno('EACCES'), undefined, undefined), 'command not executable: mcp-files');
-  assert.equal(explainFailure(stdio, new ServerClosedError('MCP error -32000: Connection closed'), undefined, 'fatal: bad flag'), 'process exited during start (last stderr: fatal: bad flag)');
-  assert.equal(explainFailure(stdio, new ServerClosedError('MCP error -32000: Connection closed'), undefined, undefined), 'process exited during start');
+  assert.equal(
+    explainFailure(stdio, new ServerClosedError('MCP error -32000: Connection closed'), undefined, 'fatal: bad flag'),
+    'process exited during start (last stderr: fatal: bad flag)',
+  );
+  assert.equal(
+    explainFailure(stdio, new ServerClosedError('MCP error -32000: Connection closed'), undefined, undefined),
+    'process exited during start',
+  );
   // A server's own error that only says the same words is not a process that exited.
-  assert.equal(explainFailure(stdio, new Error('MCP error -32000: Connection closed by upstream'), undefined, 'warn: x'), 'MCP error -32000: Connection closed by upstream (last stderr: warn: x)');
+  assert.equal(
+    explainFailure(stdio, new Error('MCP error -32000: Connection closed by upstream'), undefined, 'warn: x'),
+    'MCP error -32000: Connection closed by upstream (last stderr: warn: x)',
+  );
   assert.equal(explainFailure(stdio, new Error('MCP error -32602: bad params'), undefined, undefined), 'MCP error -32602: bad params');
 });
 
 test('explainFailure, HTTP: a 401, each failure of the login side, an unreachable server, anything else as it is', async () => {
-  assert.equal(explainFailure(http, new Error('HTTP 401'), 401, undefined), 'the server requires an OAuth login (HTTP 401) and none succeeded');
+  assert.equal(
+    explainFailure(http, new Error('HTTP 401'), 401, undefined),
+    'the server requires an OAuth login (HTTP 401) and none succeeded',
+  );
   for (const [error, name] of kinds()) {
     const explained = explainFailure(http, error, undefined, undefined);
     if (['TokenStoreUnavailableError'].includes(name)) assert.equal(explained, error.message, `${name}: the store's own words`);
-    else if (['OAuthFlowError', 'UnsafeAuthorizationServerError', 'TransientAuthError', 'LoginRequiredError', 'CallbackPortInUseError'].includes(name)) {
+    else if (
+      ['OAuthFlowError', 'UnsafeAuthorizationServerError', 'TransientAuthError', 'LoginRequiredError', 'CallbackPortInUseError'].includes(
+        name,
+      )
+    ) {
       assert.equal(explained, `login failed: ${error.message}`, name);
     } else assert.equal(explained, error.message, `${name} is no login failure`);
   }
-  assert.equal(explainFailure(http, new LockTimeoutError('/s/lock', { pid: 7 }, 60_000), undefined, undefined), 'login failed: another gateway process (pid 7) has held /s/lock for over 60 s; if no gateway is logging in, delete that file');
-  assert.equal(explainFailure(http, await refusedFetch(), undefined, undefined), 'cannot reach https://mcp.example.com/mcp: connection refused (is the server running?)');
+  assert.equal(
+    explainFailure(http, new LockTimeoutError('/s/lock', { pid: 7 }, 60_000), undefined, undefined),
+    'login failed: another gateway process (pid 7) has held /s/lock for over 60 s; if no gateway is logging in, delete that file',
+  );
+  assert.equal(
+    explainFailure(http, await refusedFetch(), undefined, undefined),
+    'cannot reach https://mcp.example.com/mcp: connection refused (is the server running?)',
+  );
   assert.equal(explainFailure(http, hostNotFound(), undefined, undefined), 'cannot reach https://mcp.example.com/mcp: host not found');
   assert.equal(explainFailure(http, reset(), undefined, undefined), 'cannot reach https://mcp.example.com/mcp: read ECONNRESET');
-  assert.equal(explainFailure(http, new Error('SSE error: stream ended', { cause: reset() }), undefined, undefined), 'cannot reach https://mcp.example.com/mcp: read ECONNRESET', 'a network failure as the cause');
-  assert.equal(explainFailure(http, new TypeError('fetch failed'), undefined, undefined), 'fetch failed', 'no system error: not taken for a network failure');
+  assert.equal(
+    explainFailure(http, new Error('SSE error: stream ended', { cause: reset() }), undefined, undefined),
+    'cannot reach https://mcp.example.com/mcp: read ECONNRESET',
+    'a network failure as the cause',
+  );
+  assert.equal(
+    explainFailure(http, new TypeError('fetch failed'), undefined, undefined),
+    'fetch failed',
+    'no system error: not taken for a network failure',
+  );
   assert.equal(explainFailure(http, new Error('Streamable HTTP error: HTTP 500'), 500, undefined), 'Streamable HTTP error: HTTP 500');
 });
 
 test('the login side is read by class and code: an error that only takes a gateway error name is none of them', () => {
-  const impostor = Object.assign(new Error('cannot reach https://as.example.com'), { name: 'TransientAuthError', code: 'transient_auth', retry: 'transient' });
-  assert.deepEqual([isAuthError(impostor), isRetryableAuthError(impostor), isAuthServerFailure(impostor), isLoginRequired(impostor)], [false, false, false, false]);
+  const impostor = Object.assign(new Error('cannot reach https://as.example.com'), {
+    name: 'TransientAuthError',
+    code: 'transient_auth',
+    retry: 'transient',
+  });
+  assert.deepEqual(
+    [isAuthError(impostor), isRetryableAuthError(impostor), isAuthServerFailure(impostor), isLoginRequired(impostor)],
+    [false, false, false, false],
+  );
   assert.equal(explainFailure(http, impostor, undefined, undefined), 'cannot reach https://as.example.com');
   assert.deepEqual(readRequestFailure(http, impostor, undefined, never), { act: 'none' });
 
@@ -154,7 +231,16 @@ test('the login side is read by class and code: an error that only takes a gatew
   assert.deepEqual(table(new LoginRequiredError('x')), [true, false, false, true]);
   assert.deepEqual(table(new CallbackPortInUseError(1)), [true, false, false, false]);
   assert.deepEqual(table(new TokenStoreUnavailableError('x')), [true, false, false, false]);
-  for (const other of [new ConfigError('x'), new RulesError('x'), new BundleError('x'), new UsageError('x'), new ServerClosedError('x'), new ConnectTimeoutError(1), new LockUnavailableError('/s/lock', cause), new Error('x')]) {
+  for (const other of [
+    new ConfigError('x'),
+    new RulesError('x'),
+    new BundleError('x'),
+    new UsageError('x'),
+    new ServerClosedError('x'),
+    new ConnectTimeoutError(1),
+    new LockUnavailableError('/s/lock', cause),
+    new Error('x'),
+  ]) {
     assert.deepEqual(table(other), [false, false, false, false], `${other.name} is not the login's`);
   }
 });
@@ -168,17 +254,28 @@ test('readRequestFailure: a new login on 401, a step-up on 403 while allowed, th
   assert.equal(readRequestFailure(http, new Error('HTTP 403'), 403, withStepUps(true)).act, 'step-up');
   assert.deepEqual(readRequestFailure(http, new Error('HTTP 403'), 403, withStepUps(false)), { act: 'none' });
 
-  assert.deepEqual(readRequestFailure(http, new TransientAuthError('token refresh failed 3 times: cannot reach https://as.example.com'), undefined, never), {
-    act: 'auth-unavailable',
-    retry: true,
-    message: 'token refresh failed 3 times: cannot reach https://as.example.com; the gateway retries in the background',
-  });
+  assert.deepEqual(
+    readRequestFailure(http, new TransientAuthError('token refresh failed 3 times: cannot reach https://as.example.com'), undefined, never),
+    {
+      act: 'auth-unavailable',
+      retry: true,
+      message: 'token refresh failed 3 times: cannot reach https://as.example.com; the gateway retries in the background',
+    },
+  );
   assert.deepEqual(readRequestFailure(http, new LockTimeoutError('/s/lock', undefined, 60_000), undefined, never).retry, true);
-  assert.deepEqual(readRequestFailure(http, new OAuthFlowError('refresh_refused', 'the token refresh was refused and retrying will not help: invalid_request'), undefined, never), {
-    act: 'auth-unavailable',
-    retry: false,
-    message: 'the token refresh was refused and retrying will not help: invalid_request',
-  });
+  assert.deepEqual(
+    readRequestFailure(
+      http,
+      new OAuthFlowError('refresh_refused', 'the token refresh was refused and retrying will not help: invalid_request'),
+      undefined,
+      never,
+    ),
+    {
+      act: 'auth-unavailable',
+      retry: false,
+      message: 'the token refresh was refused and retrying will not help: invalid_request',
+    },
+  );
   assert.equal(readRequestFailure(http, new UnsafeAuthorizationServerError('token_type "mac"'), undefined, never).retry, false);
   for (const own of [new LoginRequiredError('x'), new TokenStoreUnavailableError('x'), new CallbackPortInUseError(1)]) {
     assert.deepEqual(readRequestFailure(http, own, undefined, never), { act: 'none' }, `${own.name}: the request's own failure`);
@@ -214,7 +311,9 @@ test("a failed server's state keeps the failure's code; the CLI's exit status fo
   assert.equal(failureCode(new LoginRequiredError('x')), 'login_required');
   assert.equal(failureCode(Object.assign(new Error('x'), { code: 'ENOENT' })), undefined, 'only the gateway errors have one');
   for (const [error, name, code] of kinds()) {
-    const expected = ['usage', 'passphrase_invalid', 'config_invalid', 'config_not_found', 'rules_invalid', 'bundle_invalid'].includes(code) ? ExitCode.UsageOrConfig : ExitCode.SomeServersNotReady;
+    const expected = ['usage', 'passphrase_invalid', 'config_invalid', 'config_not_found', 'rules_invalid', 'bundle_invalid'].includes(code)
+      ? ExitCode.UsageOrConfig
+      : ExitCode.SomeServersNotReady;
     assert.equal(exitCodeFor(error), expected, name);
   }
   assert.equal(exitCodeFor(new TypeError('x is undefined')), ExitCode.Internal);

@@ -38,7 +38,8 @@ test('a client that lists tools once right after initialize sees every tool of t
   const started = Date.now();
   const first = names(await gw.client.listTools());
   assert.ok(Date.now() - started >= 2000, 'the first list waited for the slow server');
-  for (const server of ['a', 'b', 'slow', 'web']) assert.ok(first.includes(`${server}__echo`), `${server}'s tools in the first list: ${first}`);
+  for (const server of ['a', 'b', 'slow', 'web'])
+    assert.ok(first.includes(`${server}__echo`), `${server}'s tools in the first list: ${first}`);
   const status = await gw.client.callTool({ name: 'gateway__status', arguments: {} });
   const broken = status.structuredContent.servers.find((server) => server.name === 'broken');
   assert.equal(broken.state, 'failed');
@@ -54,14 +55,19 @@ test('the first list waits no longer than gateway.startupTimeout; the late serve
   const first = names(await gw.client.listTools());
   assert.ok(first.includes('a__echo') && !first.includes('late__echo'), `${first}`);
   assert.match(gw.stderr(), /answering the first list without late: not started after 3000 ms/);
-  await waitFor(() => gw.notifications.some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed', timeoutMs: 15_000 });
+  await waitFor(() => gw.notifications.some((n) => n.method === 'notifications/tools/list_changed'), {
+    what: 'list_changed',
+    timeoutMs: 15_000,
+  });
   assert.ok(names(await gw.client.listTools()).includes('late__echo'));
 });
 
 test('a call to a server that is still starting waits for it, with progress, even before its tools are listed', async () => {
   const gw = await gateway({ mcpServers: { slow: stdioServer('slow', { FIXTURE_START_DELAY_MS: '2500' }) } });
   const progress = [];
-  const result = await gw.client.callTool({ name: 'slow__echo', arguments: { text: 'waited' } }, undefined, { onprogress: (p) => progress.push(p) });
+  const result = await gw.client.callTool({ name: 'slow__echo', arguments: { text: 'waited' } }, undefined, {
+    onprogress: (p) => progress.push(p),
+  });
   assert.equal(text(result), 'slow:waited');
   assert.ok(progress.length >= 1, 'progress while waiting');
   assert.match(progress[0].message, /waiting for slow to start/);
@@ -70,7 +76,9 @@ test('a call to a server that is still starting waits for it, with progress, eve
 test('warm start: the first tools/list answers at once with the cached tools of a server that now takes 10 s to start; a call to one waits and succeeds', async () => {
   const home = tempDir('gw-home-');
   const delayFile = join(tempDir(), 'delay');
-  const config = writeConfig({ mcpServers: { quick: stdioServer('quick'), slow: stdioServer('slow', { FIXTURE_START_DELAY_FILE: delayFile }) } });
+  const config = writeConfig({
+    mcpServers: { quick: stdioServer('quick'), slow: stdioServer('slow', { FIXTURE_START_DELAY_FILE: delayFile }) },
+  });
   const cold = await gateway(config, { env: { MCP_GATEWAY_HOME: home } });
   assert.ok(names(await cold.client.listTools()).includes('slow__echo'));
   await waitFor(() => cached(home).length === 2, { what: 'both catalogs saved' });
@@ -98,9 +106,12 @@ test('a changed config entry is not served from a stale cache', async () => {
   await first.client.listTools();
   await waitFor(() => cached(home).length === 1, { what: 'catalog saved' });
   await first.close();
-  const edited = await gateway(writeConfig({ mcpServers: { s: stdioServer('s', { FIXTURE_EXTRA_TOOLS: '2', FIXTURE_START_DELAY_MS: '1500' }) } }, dir), {
-    env: { MCP_GATEWAY_HOME: home },
-  });
+  const edited = await gateway(
+    writeConfig({ mcpServers: { s: stdioServer('s', { FIXTURE_EXTRA_TOOLS: '2', FIXTURE_START_DELAY_MS: '1500' }) } }, dir),
+    {
+      env: { MCP_GATEWAY_HOME: home },
+    },
+  );
   const started = Date.now();
   const listed = names(await edited.client.listTools());
   assert.ok(Date.now() - started >= 1000, 'the first list waited for the edited server');
@@ -112,11 +123,18 @@ test("each server is told only the client capabilities the gateway's client decl
   const cases = [
     ['none', {}, {}],
     ['some', { roots: { listChanged: true } }, { roots: { listChanged: true } }],
-    ['all', { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } }, { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } }],
+    [
+      'all',
+      { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } },
+      { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } },
+    ],
   ];
   for (const [label, declared, expected] of cases) {
     const capsFile = join(tempDir(), 'caps');
-    const gw = await gateway({ mcpServers: { s: stdioServer('s', { FIXTURE_CAPS_FILE: capsFile }) } }, { clientOptions: { capabilities: declared } });
+    const gw = await gateway(
+      { mcpServers: { s: stdioServer('s', { FIXTURE_CAPS_FILE: capsFile }) } },
+      { clientOptions: { capabilities: declared } },
+    );
     await gw.client.listTools();
     assert.deepEqual(JSON.parse(readFileSync(capsFile, 'utf8').trim()), expected, label);
     await gw.close();
@@ -125,7 +143,9 @@ test("each server is told only the client capabilities the gateway's client decl
 
 test("the gateway's instructions carry each server's instructions from the catalog cache", async () => {
   const home = tempDir('gw-home-');
-  const config = writeConfig({ mcpServers: { notes: stdioServer('notes', { FIXTURE_INSTRUCTIONS: 'Search notes before creating one.' }), plain: stdioServer('plain') } });
+  const config = writeConfig({
+    mcpServers: { notes: stdioServer('notes', { FIXTURE_INSTRUCTIONS: 'Search notes before creating one.' }), plain: stdioServer('plain') },
+  });
   const first = await gateway(config, { env: { MCP_GATEWAY_HOME: home } });
   await first.client.listTools();
   assert.equal(first.client.getInstructions(), undefined, 'a server seen for the first time contributes from the next start on');

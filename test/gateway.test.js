@@ -2,10 +2,19 @@
 // driven by the SDK's Client over stdio as Claude Desktop would.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHttpMcpServer } from './fixtures/http-server.js';
-import { trackedGateways, stdioServer, tempDir, toolNames, waitFor, isAlive, serverStatus, waitForState } from './helpers/gatewayProcess.js';
+import {
+  trackedGateways,
+  stdioServer,
+  tempDir,
+  toolNames,
+  waitFor,
+  isAlive,
+  serverStatus,
+  waitForState,
+} from './helpers/gatewayProcess.js';
 
 const gateway = trackedGateways();
 
@@ -24,17 +33,23 @@ test('aggregates three servers (stdio, Streamable HTTP, SSE) and routes each cal
       old: { url: legacy.url },
     },
   });
-  const names = await waitFor(async () => {
-    const list = await toolNames(gw.client);
-    return ['local__echo', 'web__echo', 'old__echo'].every((n) => list.includes(n)) && list;
-  }, { what: 'all three servers' });
+  const names = await waitFor(
+    async () => {
+      const list = await toolNames(gw.client);
+      return ['local__echo', 'web__echo', 'old__echo'].every((n) => list.includes(n)) && list;
+    },
+    { what: 'all three servers' },
+  );
   assert.ok(names.includes('local__add') && names.includes('web__add'));
   // The same tool name on several servers stays distinct, and each call reaches its owner.
   assert.equal(text(await gw.client.callTool({ name: 'local__echo', arguments: { text: 'a' } })), 'local:a');
   assert.equal(text(await gw.client.callTool({ name: 'web__echo', arguments: { text: 'b' } })), 'web:b');
   assert.equal(text(await gw.client.callTool({ name: 'old__echo', arguments: { text: 'c' } })), 'old:c');
   // `old` answered 4xx to Streamable HTTP, so the gateway fell back to SSE.
-  assert.ok(legacy.requests.some((r) => r.method === 'GET'), 'SSE stream opened');
+  assert.ok(
+    legacy.requests.some((r) => r.method === 'GET'),
+    'SSE stream opened',
+  );
 });
 
 test('keeps description, schemas and annotations; passes structuredContent and isError through unchanged', async () => {
@@ -64,8 +79,14 @@ test('an unknown tool is a protocol error naming it', async () => {
 });
 
 test('a server that crashes mid-call fails that call, naming the server; the others keep serving; it is reconnected', async () => {
-  const gw = await gateway({ mcpServers: { crashy: stdioServer('crashy'), steady: stdioServer('steady') } }, { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '1500' } });
-  await waitFor(async () => (await toolNames(gw.client)).includes('steady__echo') && (await toolNames(gw.client)).includes('crashy__crash'), { what: 'both ready' });
+  const gw = await gateway(
+    { mcpServers: { crashy: stdioServer('crashy'), steady: stdioServer('steady') } },
+    { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '1500' } },
+  );
+  await waitFor(
+    async () => (await toolNames(gw.client)).includes('steady__echo') && (await toolNames(gw.client)).includes('crashy__crash'),
+    { what: 'both ready' },
+  );
   const result = await gw.client.callTool({ name: 'crashy__crash', arguments: {} });
   assert.equal(result.isError, true);
   assert.match(text(result), /Server "crashy" could not complete crash: the server disconnected during the call/);
@@ -82,7 +103,10 @@ test('a server that crashes mid-call fails that call, naming the server; the oth
 
 test('a call to a server that is reconnecting fails, saying why, once the server has not come back within its connect timeout', async () => {
   // Its next attempt is 10–20 s away: further than the 3 s a call waits.
-  const gw = await gateway({ mcpServers: { crashy: stdioServer('crashy') }, gateway: { connectTimeout: 3000 } }, { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '20000' } });
+  const gw = await gateway(
+    { mcpServers: { crashy: stdioServer('crashy') }, gateway: { connectTimeout: 3000 } },
+    { env: { MCP_GATEWAY_RECONNECT_BASE_MS: '20000' } },
+  );
   assert.ok((await toolNames(gw.client)).includes('crashy__crash'));
   await gw.client.callTool({ name: 'crashy__crash', arguments: {} });
   const meanwhile = await gw.client.callTool({ name: 'crashy__echo', arguments: { text: 'x' } });
@@ -108,10 +132,16 @@ test('a server that hangs at connect or exits at start delays and breaks nothing
   assert.ok(Date.now() - started < 8000, `the first list took ${Date.now() - started} ms`);
   assert.equal(text(await gw.client.callTool({ name: 'good__echo', arguments: { text: 'x' } })), 'good:x');
   await waitForState(gw, 'hangs', 'failed');
-  assert.deepEqual((await toolNames(gw.client)).filter((n) => !n.startsWith('good__')), ['gateway__status']);
+  assert.deepEqual(
+    (await toolNames(gw.client)).filter((n) => !n.startsWith('good__')),
+    ['gateway__status'],
+  );
   // The model can see who failed and why.
   const status = (await gw.client.callTool({ name: 'gateway__status', arguments: {} })).structuredContent.servers;
-  assert.deepEqual(status.map((s) => `${s.name}:${s.state}`), ['hangs:failed', 'dies:failed', 'missing:failed', 'good:ready']);
+  assert.deepEqual(
+    status.map((s) => `${s.name}:${s.state}`),
+    ['hangs:failed', 'dies:failed', 'missing:failed', 'good:ready'],
+  );
   assert.match(status[0].what_to_do, /It failed \(did not finish connecting within 3000 ms/);
   assert.match(status[1].what_to_do, /It failed \(process exited during start \(last stderr: fatal: fixture told to exit\)/);
   assert.match(status[2].what_to_do, /It failed \(command not found: no-such-command-for-the-gateway-test/);
@@ -168,10 +198,13 @@ for (const how of ['stdin closed', 'SIGTERM', 'SIGINT']) {
         stubborn: stdioServer('stubborn', { FIXTURE_PID_FILE: pidFile, FIXTURE_MODE: 'ignore-stdin-close' }),
       },
     });
-    await waitFor(async () => {
-      const names = await toolNames(gw.client);
-      return ['a__echo', 'b__echo', 'stubborn__echo'].every((n) => names.includes(n));
-    }, { what: 'all ready' });
+    await waitFor(
+      async () => {
+        const names = await toolNames(gw.client);
+        return ['a__echo', 'b__echo', 'stubborn__echo'].every((n) => names.includes(n));
+      },
+      { what: 'all ready' },
+    );
     const pids = readFileSync(pidFile, 'utf8').trim().split('\n').map(Number);
     assert.equal(pids.length, 3);
     assert.ok(pids.every(isAlive));
@@ -196,7 +229,9 @@ test('every line the gateway writes to stdout is JSON-RPC 2.0', async (t) => {
     },
     gateway: { logLevel: 'debug' },
   });
-  await waitFor(async () => (await toolNames(gw.client)).includes('web__echo') && (await toolNames(gw.client)).includes('chatty__echo'), { what: 'ready' });
+  await waitFor(async () => (await toolNames(gw.client)).includes('web__echo') && (await toolNames(gw.client)).includes('chatty__echo'), {
+    what: 'ready',
+  });
   await gw.client.callTool({ name: 'chatty__echo', arguments: { text: 'x' } });
   await gw.client.callTool({ name: 'chatty__fail', arguments: {} });
   await assert.rejects(gw.client.callTool({ name: 'missing__tool', arguments: {} }));
@@ -244,8 +279,14 @@ test("progress reaches the caller's request and resets the call timeout", async 
   });
   assert.equal(text(result), 'done 5');
   // The gateway sent every update, in order, before the result ...
-  const sent = gw.transport.rawLines.slice(firstLine).map((line) => JSON.parse(line)).filter((m) => !/list_changed$/.test(m.method ?? ''));
-  assert.deepEqual(sent.map((m) => m.params?.progress ?? 'result'), [1, 2, 3, 4, 5, 'result']);
+  const sent = gw.transport.rawLines
+    .slice(firstLine)
+    .map((line) => JSON.parse(line))
+    .filter((m) => !/list_changed$/.test(m.method ?? ''));
+  assert.deepEqual(
+    sent.map((m) => m.params?.progress ?? 'result'),
+    [1, 2, 3, 4, 5, 'result'],
+  );
   // ... and they reached the caller's handler. (The SDK client handles notifications a
   // microtask later than responses, so the last one may race the result it precedes.)
   assert.deepEqual(updates.slice(0, 4), [1, 2, 3, 4]);
@@ -265,7 +306,9 @@ test("the client's cancellation reaches the downstream request", async () => {
 
 test('a 1 MiB result and many calls in flight come back intact and to the right caller', async () => {
   const gw = await gateway({ mcpServers: { a: stdioServer('a'), b: stdioServer('b') } });
-  await waitFor(async () => (await toolNames(gw.client)).includes('a__big') && (await toolNames(gw.client)).includes('b__echo'), { what: 'ready' });
+  await waitFor(async () => (await toolNames(gw.client)).includes('a__big') && (await toolNames(gw.client)).includes('b__echo'), {
+    what: 'ready',
+  });
   const big = await gw.client.callTool({ name: 'a__big', arguments: { bytes: 1024 * 1024 } });
   assert.equal(big.content[0].text, 'x'.repeat(1024 * 1024));
   const calls = Array.from({ length: 200 }, (_, i) =>

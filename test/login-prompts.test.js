@@ -7,7 +7,17 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY, killedAtEnd, startGateway, tempDir } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, browserLaunches, waitForTools, waitFor, echo, runCli, trackedFixtures, followRedirects } from './helpers/oauthGateway.js';
+import {
+  oauthHome,
+  oauthEnv,
+  browserLaunches,
+  waitForTools,
+  waitFor,
+  echo,
+  runCli,
+  trackedFixtures,
+  followRedirects,
+} from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures({ autoApprove: true });
 const running = killedAtEnd();
@@ -15,11 +25,14 @@ const running = killedAtEnd();
 test('a client with URL-mode elicitation is asked to open the login page (no browser here), and told when the login is done', async () => {
   const f = await fixture();
   const env = oauthHome();
-  const gw = await startGateway({ mcpServers: { notion: { url: f.mcpUrl } } }, {
-    env: oauthEnv(env),
-    connect: false,
-    clientOptions: { capabilities: { elicitation: { url: {} } } },
-  });
+  const gw = await startGateway(
+    { mcpServers: { notion: { url: f.mcpUrl } } },
+    {
+      env: oauthEnv(env),
+      connect: false,
+      clientOptions: { capabilities: { elicitation: { url: {} } } },
+    },
+  );
   running.push(gw);
   const asked = [];
   gw.client.setRequestHandler(ElicitRequestSchema, async (request) => {
@@ -44,11 +57,14 @@ test('a client with URL-mode elicitation is asked to open the login page (no bro
 test('a client without URL-mode elicitation is never sent one; gateway__status shows who needs a login, with the URL', async () => {
   const f = await fixture();
   const env = oauthHome();
-  const gw = await startGateway({ mcpServers: { notion: { url: f.mcpUrl } } }, {
-    env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }),
-    connect: false,
-    clientOptions: { capabilities: { elicitation: {} } },
-  });
+  const gw = await startGateway(
+    { mcpServers: { notion: { url: f.mcpUrl } } },
+    {
+      env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }),
+      connect: false,
+      clientOptions: { capabilities: { elicitation: {} } },
+    },
+  );
   running.push(gw);
   let asked = 0;
   gw.client.setRequestHandler(ElicitRequestSchema, async () => {
@@ -57,10 +73,13 @@ test('a client without URL-mode elicitation is never sent one; gateway__status s
   });
   await gw.client.connect(gw.transport);
   await waitFor(() => browserLaunches(env).length === 1, { what: 'the browser launch' });
-  const status = await waitFor(async () => {
-    const servers = (await gw.client.callTool({ name: 'gateway__status', arguments: {} })).structuredContent.servers;
-    return servers[0].login_url ? servers[0] : undefined;
-  }, { what: 'the login URL in the status' });
+  const status = await waitFor(
+    async () => {
+      const servers = (await gw.client.callTool({ name: 'gateway__status', arguments: {} })).structuredContent.servers;
+      return servers[0].login_url ? servers[0] : undefined;
+    },
+    { what: 'the login URL in the status' },
+  );
   assert.equal(status.state, 'needs-auth');
   assert.equal(status.login_url, browserLaunches(env)[0]);
   assert.match(status.what_to_do, /ask the user to open login_url/);
@@ -75,13 +94,19 @@ test('meta mode: list_servers carries the pending login URL too', async () => {
   const f = await fixture();
   const env = oauthHome();
   // The first list waits for a login under way only as long as gateway.startupTimeout (20 s by default).
-  const gw = await startGateway({ gateway: { mode: 'meta', startupTimeout: 1000 }, mcpServers: { notion: { url: f.mcpUrl } } }, { env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }) });
+  const gw = await startGateway(
+    { gateway: { mode: 'meta', startupTimeout: 1000 }, mcpServers: { notion: { url: f.mcpUrl } } },
+    { env: oauthEnv(env, { FAKE_BROWSER_MODE: 'ignore' }) },
+  );
   running.push(gw);
-  const entry = await waitFor(async () => {
-    const result = await gw.client.callTool({ name: 'list_servers', arguments: {} });
-    const server = result.structuredContent.servers[0];
-    return server.login_url ? server : undefined;
-  }, { what: 'the login URL' });
+  const entry = await waitFor(
+    async () => {
+      const result = await gw.client.callTool({ name: 'list_servers', arguments: {} });
+      const server = result.structuredContent.servers[0];
+      return server.login_url ? server : undefined;
+    },
+    { what: 'the login URL' },
+  );
   assert.equal(entry.state, 'needs-auth');
   await waitFor(() => browserLaunches(env).length === 1, { what: 'the browser launch' });
   assert.equal(entry.login_url, browserLaunches(env)[0]);
@@ -139,11 +164,16 @@ test('auth login --paste: the URL opens anywhere; a wrong state and a reused cod
   const reused = new URL(landed2);
   reused.searchParams.set('code', new URL(landed1).searchParams.get('code'));
   second.child.stdin.write(`${reused.href}\n`);
-  await waitFor(() => /The authorization server refused that code .*used already or has expired/.test(second.stderr()), { what: 'the reused code' });
+  await waitFor(() => /The authorization server refused that code .*used already or has expired/.test(second.stderr()), {
+    what: 'the reused code',
+  });
   second.child.stdin.write(`${landed2.href}\n`);
   assert.equal(await second.exited, 0, second.stderr());
   // (The SDK's auth() sends a refused code a second time before giving up: two 400s.)
-  assert.deepEqual(f.records.tokenRequests.filter((r) => r.grant_type === 'authorization_code').map((r) => r.status), [200, 400, 400, 200]);
+  assert.deepEqual(
+    f.records.tokenRequests.filter((r) => r.grant_type === 'authorization_code').map((r) => r.status),
+    [200, 400, 400, 200],
+  );
 });
 
 test('auth login --device: shows the code, polls while pending, stores the tokens once approved', async () => {
@@ -182,11 +212,18 @@ test('auth login --device reports denial and expiry clearly', async () => {
 });
 
 test('auth login --device with a confidential client authenticates as the server lists (Basic here) in both requests', async () => {
-  const f = await fixture({ dcr: false, authMethods: ['client_secret_basic'], clients: [{ client_id: 'tv', client_secret: 'tv-secret-123', redirect_uris: ['http://127.0.0.1/callback'] }] });
+  const f = await fixture({
+    dcr: false,
+    authMethods: ['client_secret_basic'],
+    clients: [{ client_id: 'tv', client_secret: 'tv-secret-123', redirect_uris: ['http://127.0.0.1/callback'] }],
+  });
   const env = oauthHome();
   const dir = tempDir();
   const path = join(dir, '.mcp.json');
-  writeFileSync(path, JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl, oauth: { clientId: 'tv', clientSecret: 'tv-secret-123' } } } }));
+  writeFileSync(
+    path,
+    JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl, oauth: { clientId: 'tv', clientSecret: 'tv-secret-123' } } } }),
+  );
   const cli = spawnCli(['auth', 'login', 'remote', '--device', '--config', path], oauthEnv(env));
   f.approveDevice(await waitFor(() => cli.stderr().match(/enter the code (\S+)/)?.[1], { what: 'the code' }));
   assert.equal(await cli.exited, 0, cli.stderr());

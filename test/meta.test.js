@@ -12,27 +12,33 @@ const call = (gw, name, args) => gw.client.callTool({ name, arguments: args });
 const data = (result) => JSON.parse(result.content[0].text);
 const text = (result) => result.content.map((c) => c.text).join('');
 async function untilReady(gw, names) {
-  await waitFor(async () => {
-    const { servers } = data(await call(gw, 'list_servers', {}));
-    return names.every((name) => servers.find((s) => s.name === name)?.state === 'ready');
-  }, { what: names.join(', ') });
+  await waitFor(
+    async () => {
+      const { servers } = data(await call(gw, 'list_servers', {}));
+      return names.every((name) => servers.find((s) => s.name === name)?.state === 'ready');
+    },
+    { what: names.join(', ') },
+  );
 }
 
 test('meta mode: four tools; list_servers says what each server is for, its state and what to do; get_server_tools; execute_tool returns the result unchanged', async () => {
-  const gw = await gateway(
-    {
-      gateway: { mode: 'meta' },
-      mcpServers: {
-        a: { ...stdioServer('a'), description: 'Arithmetic and echoes' },
-        broken: { command: 'no-such-command-for-meta' },
-      },
+  const gw = await gateway({
+    gateway: { mode: 'meta' },
+    mcpServers: {
+      a: { ...stdioServer('a'), description: 'Arithmetic and echoes' },
+      broken: { command: 'no-such-command-for-meta' },
     },
-  );
+  });
   assert.deepEqual(await toolNames(gw.client), ['execute_tool', 'get_server_tools', 'list_servers', 'search_tools']);
   await untilReady(gw, ['a']);
-  await waitFor(async () => data(await call(gw, 'list_servers', {})).servers.find((s) => s.name === 'broken')?.state === 'failed', { what: 'broken failed' });
+  await waitFor(async () => data(await call(gw, 'list_servers', {})).servers.find((s) => s.name === 'broken')?.state === 'failed', {
+    what: 'broken failed',
+  });
   const { servers } = data(await call(gw, 'list_servers', {}));
-  assert.deepEqual(servers.find((s) => s.name === 'a'), { name: 'a', description: 'Arithmetic and echoes', state: 'ready', tool_count: 9 });
+  assert.deepEqual(
+    servers.find((s) => s.name === 'a'),
+    { name: 'a', description: 'Arithmetic and echoes', state: 'ready', tool_count: 9 },
+  );
   const broken = servers.find((s) => s.name === 'broken');
   assert.match(broken.what_to_do, /It failed \(command not found: no-such-command-for-meta.*gateway doctor/);
 
@@ -58,12 +64,20 @@ test('meta mode: four tools; list_servers says what each server is for, its stat
 test('get_server_tools of a server that is not ready and has no tools: an error with its state and what to do', async () => {
   const gw = await gateway({
     gateway: { mode: 'meta', startupTimeout: 500 },
-    mcpServers: { dies: stdioServer('dies', { FIXTURE_MODE: 'exit-at-start' }), slow: stdioServer('slow', { FIXTURE_MODE: 'hang-at-connect' }) },
+    mcpServers: {
+      dies: stdioServer('dies', { FIXTURE_MODE: 'exit-at-start' }),
+      slow: stdioServer('slow', { FIXTURE_MODE: 'hang-at-connect' }),
+    },
   });
-  await waitFor(async () => data(await call(gw, 'list_servers', {})).servers.find((s) => s.name === 'dies')?.state === 'failed', { what: 'dies failed' });
+  await waitFor(async () => data(await call(gw, 'list_servers', {})).servers.find((s) => s.name === 'dies')?.state === 'failed', {
+    what: 'dies failed',
+  });
   const failed = await call(gw, 'get_server_tools', { server: 'dies' });
   assert.equal(failed.isError, true);
-  assert.match(text(failed), /^dies is not ready: failed: process exited during start \(last stderr: fatal: fixture told to exit\)\. It failed .*`gateway doctor`\.$/);
+  assert.match(
+    text(failed),
+    /^dies is not ready: failed: process exited during start \(last stderr: fatal: fixture told to exit\)\. It failed .*`gateway doctor`\.$/,
+  );
   const starting = await call(gw, 'get_server_tools', { server: 'slow', names: ['echo'] });
   assert.equal(starting.isError, true);
   assert.equal(text(starting), 'slow is not ready: connecting. It is starting; try again in a few seconds.');
@@ -81,11 +95,12 @@ test('search_tools ranks 200+ tools by BM25: the right tool is in the top 3 for 
   const gw = await gateway({ gateway: { mode: 'meta' }, mcpServers: servers }, { args: ['--mode', 'meta'] });
   await untilReady(gw, Object.keys(corpus));
   const total = data(await call(gw, 'list_servers', {})).servers.reduce((sum, s) => sum + s.tool_count, 0);
-  assert.equal(total, 290, '200 corpus tools plus the fixtures\' own 9 each');
+  assert.equal(total, 290, "200 corpus tools plus the fixtures' own 9 each");
   const misses = [];
   for (const [query, server, tool] of QUERIES) {
     const { results } = data(await call(gw, 'search_tools', { query, max: 3 }));
-    if (!results.some((r) => r.server === server && r.tool === tool)) misses.push(`${query} → ${results.map((r) => `${r.server}.${r.tool}`).join(', ')}`);
+    if (!results.some((r) => r.server === server && r.tool === tool))
+      misses.push(`${query} → ${results.map((r) => `${r.server}.${r.tool}`).join(', ')}`);
   }
   assert.deepEqual(misses, []);
   const top = data(await call(gw, 'search_tools', { query: 'open a pull request to merge my branch', max: 1 })).results[0];
@@ -94,7 +109,10 @@ test('search_tools ranks 200+ tools by BM25: the right tool is in the top 3 for 
   // The bar is a real ranking: the first three tools that merely contain a query word miss most of them.
   const all = Object.entries(corpus).flatMap(([s, tools]) => tools.map((t) => ({ s, ...t })));
   const substringHits = QUERIES.filter(([query, server, tool]) => {
-    const words = query.toLowerCase().split(/\W+/).filter((w) => w.length > 3);
+    const words = query
+      .toLowerCase()
+      .split(/\W+/)
+      .filter((w) => w.length > 3);
     const first = all.filter((t) => words.some((w) => `${t.name} ${t.description}`.toLowerCase().includes(w))).slice(0, 3);
     return first.some((t) => t.s === server && t.name === tool);
   }).length;
@@ -120,14 +138,23 @@ function rulesFixture() {
     },
   };
   writeFileSync(join(dir, '.mcp-gateway-rules.json'), JSON.stringify(rules));
-  return { dir, callLog, servers, rulesPath: join(dir, '.mcp-gateway-rules.json'), calls: () => (existsSync(callLog) ? readFileSync(callLog, 'utf8').split('\n').filter(Boolean) : []) };
+  return {
+    dir,
+    callLog,
+    servers,
+    rulesPath: join(dir, '.mcp-gateway-rules.json'),
+    calls: () => (existsSync(callLog) ? readFileSync(callLog, 'utf8').split('\n').filter(Boolean) : []),
+  };
 }
 
 test('access rules in meta mode: agent_id picks the policy, deny beats allow, wildcards, defaults for unknown agents; a denied call never reaches the server', async () => {
   const f = rulesFixture();
   const gw = await gateway(writeConfig({ gateway: { mode: 'meta' }, mcpServers: f.servers }, f.dir));
-  await waitFor(async () => data(await call(gw, 'list_servers', { agent_id: 'admin' })).servers.every((s) => s.state === 'ready'), { what: 'ready' });
-  const list = async (agent) => data(await call(gw, 'list_servers', agent ? { agent_id: agent } : {})).servers.map((s) => `${s.name}:${s.tool_count}`);
+  await waitFor(async () => data(await call(gw, 'list_servers', { agent_id: 'admin' })).servers.every((s) => s.state === 'ready'), {
+    what: 'ready',
+  });
+  const list = async (agent) =>
+    data(await call(gw, 'list_servers', agent ? { agent_id: agent } : {})).servers.map((s) => `${s.name}:${s.tool_count}`);
   assert.deepEqual(await list('researcher'), ['a:6', 'b:2']); // a without env, crash, cwd
   assert.deepEqual(await list('admin'), ['a:9', 'b:9', 'secret:9']);
   assert.deepEqual(await list('stranger'), [], 'unknown agents get the defaults: nothing');
@@ -149,7 +176,17 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
   const path = writeConfig({ mcpServers: f.servers }, f.dir);
   const gw = await gateway(path, { args: ['--agent', 'researcher'] });
   // The first list waits for every server to start (the startup gate), the hidden one too.
-  assert.deepEqual(await toolNames(gw.client), ['a__add', 'a__big', 'a__echo', 'a__fail', 'a__progress', 'a__sleep', 'b__add', 'b__echo', 'gateway__status']);
+  assert.deepEqual(await toolNames(gw.client), [
+    'a__add',
+    'a__big',
+    'a__echo',
+    'a__fail',
+    'a__progress',
+    'a__sleep',
+    'b__add',
+    'b__echo',
+    'gateway__status',
+  ]);
   await assert.rejects(call(gw, 'a__env', { name: 'HOME' }), /Unknown tool: a__env/);
   await assert.rejects(call(gw, 'secret__echo', { text: 'x' }), /Unknown tool: secret__echo/);
   assert.deepEqual(f.calls(), [], 'denied calls never reached a server');
@@ -162,16 +199,23 @@ test('access rules in aggregate mode with --agent (and MCP_GATEWAY_AGENT); rules
   const before = gw.notifications.length;
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { researcher: { allow: ['secret.echo'] } } }));
   await waitFor(async () => (await toolNames(gw.client)).join() === 'gateway__status,secret__echo', { what: 'the new rules' });
-  await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
+  await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), {
+    what: 'list_changed',
+  });
   assert.match(gw.stderr(), /access rules reloaded/);
   writeFileSync(f.rulesPath, '{"agents": {"researcher": {"allow": "not a list"}}}');
-  await waitFor(() => /access rules not reloaded: .*agents\.researcher\.allow: must be a list.*the previous rules stay in force/.test(gw.stderr()), { what: 'the rejection' });
+  await waitFor(
+    () => /access rules not reloaded: .*agents\.researcher\.allow: must be a list.*the previous rules stay in force/.test(gw.stderr()),
+    { what: 'the rejection' },
+  );
   assert.deepEqual(await toolNames(gw.client), ['gateway__status', 'secret__echo']);
   await gw.close();
 
   writeFileSync(f.rulesPath, JSON.stringify({ agents: { admin: { allow: ['*'] } } }));
   const viaEnv = await gateway(path, { env: { MCP_GATEWAY_AGENT: 'admin' } });
-  await waitFor(async () => (await toolNames(viaEnv.client)).filter((n) => n.endsWith('__env')).length === 3, { what: 'admin sees all three servers' });
+  await waitFor(async () => (await toolNames(viaEnv.client)).filter((n) => n.endsWith('__env')).length === 3, {
+    what: 'admin sees all three servers',
+  });
   assert.deepEqual((await viaEnv.client.listPrompts()).prompts.map((p) => p.name).sort(), ['a__greet', 'b__greet', 'secret__greet']);
   assert.equal((await viaEnv.client.readResource({ uri: 'fixture://secret/info' })).contents[0].text, 'info of secret');
 });
@@ -198,7 +242,10 @@ test('a server.* deny hides the whole server: tools, prompts, resources; meta mo
   assert.equal((await gw.client.readResource({ uri: 'fixture://a/info' })).contents[0].text, 'info of a');
   await gw.close();
 
-  const meta = await gateway({ gateway: { mode: 'meta', maxCallsInFlight: 1 }, mcpServers: { a: stdioServer('a', { FIXTURE_CALL_LOG: f.callLog }) } });
+  const meta = await gateway({
+    gateway: { mode: 'meta', maxCallsInFlight: 1 },
+    mcpServers: { a: stdioServer('a', { FIXTURE_CALL_LOG: f.callLog }) },
+  });
   await untilReady(meta, ['a']);
   const slow = call(meta, 'execute_tool', { server: 'a', tool: 'sleep', args: { ms: 400 } });
   await waitFor(() => f.calls().includes('sleep'), { what: 'the slow call at the server' });

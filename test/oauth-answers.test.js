@@ -35,8 +35,16 @@ test('the registration request says application_type "native" (loopback redirect
 });
 
 for (const [label, registrationAnswer, message] of [
-  ['redirect_uris without ours', { redirect_uris: ['http://127.0.0.1:1/callback'] }, /redirect_uris \(\["http:\/\/127\.0\.0\.1:1\/callback"\]\) do not include ours \(http:\/\/127\.0\.0\.1:\d+\/callback\) exactly/],
-  ['a client secret that has expired', { client_secret: 'expired-secret-xyz', client_secret_expires_at: Math.floor(Date.now() / 1000) - 60 }, /client secret expired already/],
+  [
+    'redirect_uris without ours',
+    { redirect_uris: ['http://127.0.0.1:1/callback'] },
+    /redirect_uris \(\["http:\/\/127\.0\.0\.1:1\/callback"\]\) do not include ours \(http:\/\/127\.0\.0\.1:\d+\/callback\) exactly/,
+  ],
+  [
+    'a client secret that has expired',
+    { client_secret: 'expired-secret-xyz', client_secret_expires_at: Math.floor(Date.now() / 1000) - 60 },
+    /client secret expired already/,
+  ],
 ]) {
   test(`a registration answer with ${label} is refused: no browser, nothing stored`, async () => {
     const { env, gw } = await failingLogin({ registrationAnswer });
@@ -48,7 +56,9 @@ for (const [label, registrationAnswer, message] of [
 }
 
 test('a stored registration whose client secret has expired leads to a new registration', async () => {
-  const f = await fixture({ registrationAnswer: { client_secret: 'short-lived-secret', client_secret_expires_at: Math.floor(Date.now() / 1000) + 3600 } });
+  const f = await fixture({
+    registrationAnswer: { client_secret: 'short-lived-secret', client_secret_expires_at: Math.floor(Date.now() / 1000) + 3600 },
+  });
   const env = oauthHome();
   const first = await gateway(env, { remote: { url: f.mcpUrl } }, { waitForPrefix: 'remote' });
   await first.close();

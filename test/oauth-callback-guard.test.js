@@ -16,7 +16,10 @@ function get(port, path, host) {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (chunk) => (body += chunk)).on('end', () => resolve({ status: res.statusCode, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk) => (body += chunk))
+        .on('end', () => resolve({ status: res.statusCode, body }));
     });
     req.on('error', reject).end();
   });
@@ -28,7 +31,10 @@ test('the callback listener answers only its own Host, and refuses a repeated co
   const own = `127.0.0.1:${port}`;
   const waiting = listener.waitForCode({ serverName: 'docs', state: 'the-state', issuer: 'https://as.example/', timeoutMs: 10_000 });
   let settled = false;
-  void waiting.then(() => (settled = true), () => (settled = true));
+  void waiting.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   const good = `/callback?code=the-code&state=the-state&iss=${encodeURIComponent('https://as.example/')}`;
 
   for (const host of [`rebound.example:${port}`, `127.0.0.1:${port + 1}`, 'localhost', `[::1]:${port}`]) {
@@ -63,7 +69,10 @@ test('the authorization URL is logged at info without its state and code_challen
   running.push(gw);
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   const launched = new URL(browserLaunches(env)[0]);
-  const line = gw.stderr().split('\n').find((l) => /opened the browser to log in to remote/.test(l));
+  const line = gw
+    .stderr()
+    .split('\n')
+    .find((l) => /opened the browser to log in to remote/.test(l));
   assert.ok(line, gw.stderr());
   assert.match(line, /the login page: http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
   assert.match(line, /client_id=/);

@@ -76,7 +76,12 @@ test('first connect: 401 → discovery → DCR → PKCE login in the browser →
   const [dir] = serverDirs(env);
   for (const path of [env.home, join(env.home, 'servers'), dir]) assert.equal(statSync(path).mode & 0o777, 0o700, path);
   for (const file of readdirSync(dir)) assert.equal(statSync(join(dir, file)).mode & 0o777, 0o600, file);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.json')).sort(), ['browser.json', 'client.json', 'discovery.json', 'server.json', 'tokens.json']);
+  assert.deepEqual(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort(),
+    ['browser.json', 'client.json', 'discovery.json', 'server.json', 'tokens.json'],
+  );
   const tokens = storedTokens(env);
   assert.ok(tokens.expires_at > Date.now() + 3000_000);
   assert.equal(JSON.parse(readFileSync(join(dir, 'server.json'), 'utf8')).url, f.mcpUrl);
@@ -95,23 +100,33 @@ test('first connect: 401 → discovery → DCR → PKCE login in the browser →
   await again.close();
 });
 
-testNeeding('chromium', 'Chromium end to end: the consent page is clicked in a real browser and the gateway shows its success page', async () => {
-  const f = await fixture({ autoApprove: false });
-  const env = oauthHome();
-  const result = join(env.home, 'chromium.json');
-  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, {
-    extraEnv: { MCP_GATEWAY_BROWSER: CHROMIUM_BROWSER, CHROMIUM_RESULT: result, CHROMIUM_PATH: chromiumPath() },
-    waitForPrefix: 'remote',
-    timeoutMs: 60_000,
-  });
-  assert.equal(await echo(gw, 'remote'), 'oauth:hi');
-  const page = JSON.parse(await waitFor(() => existsSync(result) && readFileSync(result, 'utf8'), { what: 'the Chromium result', timeoutMs: 30_000 }));
-  assert.equal(page.error, undefined);
-  assert.match(page.url, /^http:\/\/127\.0\.0\.1:\d+\/callback\?code=/);
-  assert.match(page.heading, /Logged in to remote/);
-  assert.match(page.body, /close this tab/i);
-  await gw.close();
-});
+testNeeding(
+  'chromium',
+  'Chromium end to end: the consent page is clicked in a real browser and the gateway shows its success page',
+  async () => {
+    const f = await fixture({ autoApprove: false });
+    const env = oauthHome();
+    const result = join(env.home, 'chromium.json');
+    const gw = await gateway(
+      env,
+      { remote: { url: f.mcpUrl } },
+      {
+        extraEnv: { MCP_GATEWAY_BROWSER: CHROMIUM_BROWSER, CHROMIUM_RESULT: result, CHROMIUM_PATH: chromiumPath() },
+        waitForPrefix: 'remote',
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(await echo(gw, 'remote'), 'oauth:hi');
+    const page = JSON.parse(
+      await waitFor(() => existsSync(result) && readFileSync(result, 'utf8'), { what: 'the Chromium result', timeoutMs: 30_000 }),
+    );
+    assert.equal(page.error, undefined);
+    assert.match(page.url, /^http:\/\/127\.0\.0\.1:\d+\/callback\?code=/);
+    assert.match(page.heading, /Logged in to remote/);
+    assert.match(page.body, /close this tab/i);
+    await gw.close();
+  },
+);
 
 test('pre-registered client from the oauth block (no DCR): fixed callback port, secret from ${ENV}, never logged', async () => {
   const port = await freePort();
@@ -119,7 +134,14 @@ test('pre-registered client from the oauth block (no DCR): fixed callback port, 
   const f = await fixture({
     autoApprove: true,
     dcr: false,
-    clients: [{ client_id: 'static-client', client_secret: secret, redirect_uris: [`http://127.0.0.1:${port}/callback`], token_endpoint_auth_method: 'client_secret_post' }],
+    clients: [
+      {
+        client_id: 'static-client',
+        client_secret: secret,
+        redirect_uris: [`http://127.0.0.1:${port}/callback`],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
   });
   const env = oauthHome();
   const gw = await gateway(
@@ -132,7 +154,10 @@ test('pre-registered client from the oauth block (no DCR): fixed callback port, 
   const request = new URL(browserLaunches(env)[0]);
   assert.equal(request.searchParams.get('client_id'), 'static-client');
   assert.equal(request.searchParams.get('redirect_uri'), `http://127.0.0.1:${port}/callback`);
-  assert.deepEqual(grants(f, 'authorization_code').map((r) => [r.client_id, r.status]), [['static-client', 200]]);
+  assert.deepEqual(
+    grants(f, 'authorization_code').map((r) => [r.client_id, r.status]),
+    [['static-client', 200]],
+  );
   assert.ok(!gw.stderr().includes(secret), 'the client secret is not logged');
   assert.ok(!existsSync(join(serverDirs(env)[0], 'client.json')), 'a static client stays in the config');
   await gw.close();
@@ -153,7 +178,10 @@ test('an expired access token is refreshed with no browser; with rotation every 
     assert.equal(storedTokens(env).refresh_token, f.records.refreshTokens.at(-1), `round ${round}: the newest refresh token is stored`);
   }
   const refreshes = grants(f, 'refresh_token');
-  assert.ok(refreshes.every((r) => r.status === 200), 'no refresh token was replayed');
+  assert.ok(
+    refreshes.every((r) => r.status === 200),
+    'no refresh token was replayed',
+  );
   const last = storedTokens(env);
   assert.notEqual(last.refresh_token, first.refresh_token);
   assert.notEqual(last.access_token, first.access_token);
@@ -267,14 +295,22 @@ test('five processes refreshing one rotating token at once: one refresh, no repl
   const refreshes = grants(f, 'refresh_token');
   assert.equal(refreshes.length, 1, 'the siblings used the refreshed token from the store');
   assert.equal(refreshes[0].status, 200);
-  assert.equal(browserLaunches(env).length, 1, `one browser launch; the gateways said:\n${[first, ...gateways].map((gw) => gw.stderr()).join('\n-----\n')}`);
+  assert.equal(
+    browserLaunches(env).length,
+    1,
+    `one browser launch; the gateways said:\n${[first, ...gateways].map((gw) => gw.stderr()).join('\n-----\n')}`,
+  );
   await Promise.all(gateways.map((gw) => gw.close()));
 });
 
 test('a callback with a wrong state gets a 400 page and the listener keeps waiting for the right one', async () => {
   const f = await fixture({ autoApprove: true });
   const env = oauthHome();
-  const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { extraEnv: { FAKE_BROWSER_MODE: 'tamper-state' }, waitForPrefix: 'remote' });
+  const gw = await gateway(
+    env,
+    { remote: { url: f.mcpUrl } },
+    { extraEnv: { FAKE_BROWSER_MODE: 'tamper-state' }, waitForPrefix: 'remote' },
+  );
   assert.match(browserLogText(env), /forged-state-answer 400/);
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   await gw.close();
@@ -292,7 +328,11 @@ test('access_denied at the authorization server: a clean failure with its messag
   const held = await waitForState(again, 'remote', 'needs-auth');
   assert.equal(held.login_url, undefined, 'no login under way');
   assert.match(held.what_to_do, /gateway auth login remote/);
-  await waitFor(() => /\[remote\] (?:warn: )?needs a login: .*(?:failed \d+ s ago|did not complete); not opening another browser tab/.test(again.stderr()), { what: 'the rate limit' });
+  await waitFor(
+    () =>
+      /\[remote\] (?:warn: )?needs a login: .*(?:failed \d+ s ago|did not complete); not opening another browser tab/.test(again.stderr()),
+    { what: 'the rate limit' },
+  );
   assert.equal(browserLaunches(env).length, 1);
   await again.close();
 });
@@ -323,9 +363,17 @@ test('the configured callback port is taken: that server fails with what to do, 
   await new Promise((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = blocker.address().port;
   try {
-    const f = await fixture({ autoApprove: true, dcr: false, clients: [{ client_id: 'static', redirect_uris: [`http://127.0.0.1:${port}/callback`], token_endpoint_auth_method: 'none' }] });
+    const f = await fixture({
+      autoApprove: true,
+      dcr: false,
+      clients: [{ client_id: 'static', redirect_uris: [`http://127.0.0.1:${port}/callback`], token_endpoint_auth_method: 'none' }],
+    });
     const env = oauthHome();
-    const gw = await gateway(env, { remote: { url: f.mcpUrl, oauth: { clientId: 'static', callbackPort: port } }, local: stdioServer('local') }, { waitForPrefix: 'local' });
+    const gw = await gateway(
+      env,
+      { remote: { url: f.mcpUrl, oauth: { clientId: 'static', callbackPort: port } }, local: stdioServer('local') },
+      { waitForPrefix: 'local' },
+    );
     assert.match(await failure(gw), new RegExp(`login failed: .*${port}.*callbackPort`));
     assert.equal(await echo(gw, 'local'), 'local:hi');
     assert.equal(browserLaunches(env).length, 0);
@@ -348,8 +396,10 @@ test('a token for server A is never sent to server B (two servers, two authoriza
   assert.deepEqual([grants(a, 'refresh_token').length, grants(b, 'refresh_token').length], [1, 1], 'each refreshed once');
   assert.equal(serverDirs(env).length, 2);
   const bearer = (token) => `Bearer ${token}`;
-  for (const token of a.records.accessTokens) assert.ok(!b.records.authorizationHeaders.some((h) => h.value === bearer(token)), 'A token at B');
-  for (const token of b.records.accessTokens) assert.ok(!a.records.authorizationHeaders.some((h) => h.value === bearer(token)), 'B token at A');
+  for (const token of a.records.accessTokens)
+    assert.ok(!b.records.authorizationHeaders.some((h) => h.value === bearer(token)), 'A token at B');
+  for (const token of b.records.accessTokens)
+    assert.ok(!a.records.authorizationHeaders.some((h) => h.value === bearer(token)), 'B token at A');
   assert.ok(a.mcpAuthorizations().length > 0 && b.mcpAuthorizations().length > 0);
   // And neither authorization server ever received a bearer token.
   assert.equal(a.records.authorizationHeaders.filter((h) => h.at === 'as').length, 0);
@@ -391,12 +441,20 @@ test('tokens that cannot be saved are kept in memory: no browser, the rotated re
     assert.equal(await echo(gw, 'remote', `r${round}`), `oauth:r${round}`);
   }
   assert.match(gw.stderr(), /could not save the tokens .*keeping them in memory/);
-  assert.deepEqual(grants(f, 'refresh_token').map((r) => r.status), [200, 200], 'each round refreshed with the refresh token the last one returned, never replayed');
+  assert.deepEqual(
+    grants(f, 'refresh_token').map((r) => r.status),
+    [200, 200],
+    'each round refreshed with the refresh token the last one returned, never replayed',
+  );
   assert.equal(browserLaunches(env).length, 1);
   rmSync(tokensFile, { recursive: true });
   await waitFor(() => existsSync(tokensFile) && statSync(tokensFile).isFile(), { what: 'the retried save', timeoutMs: 15_000 });
   assert.notEqual(JSON.parse(readFileSync(tokensFile, 'utf8')).refresh_token, JSON.parse(saved).refresh_token);
-  assert.equal(JSON.parse(readFileSync(tokensFile, 'utf8')).refresh_token, f.records.refreshTokens.at(-1), 'the newest rotated token was saved');
+  assert.equal(
+    JSON.parse(readFileSync(tokensFile, 'utf8')).refresh_token,
+    f.records.refreshTokens.at(-1),
+    'the newest rotated token was saved',
+  );
   await waitFor(() => /saved the tokens that could not be saved before/.test(gw.stderr()), { what: 'the line that says so' });
   await gw.close();
 });
@@ -416,14 +474,19 @@ test('startup stays responsive: a server waiting for login is needs-auth; its to
   // The user approves now: follow the authorization server's redirects to the callback.
   await followRedirects(browserLaunches(env)[0]);
   await waitForTools(gw, 'remote');
-  await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), { what: 'list_changed' });
+  await waitFor(() => gw.notifications.slice(before).some((n) => n.method === 'notifications/tools/list_changed'), {
+    what: 'list_changed',
+  });
   await gw.close();
 });
 
 for (const [label, knobs] of [
   ['protected resource metadata at the root well-known URL, not named in the 401', { prmLocation: 'root', prmInHeader: false }],
   ['protected resource metadata only at the URL the 401 names', { prmLocation: 'header' }],
-  ['path-aware well-known URL, not named in the 401; authorization server on the same origin', { prmLocation: 'path', prmInHeader: false, separateOrigin: false }],
+  [
+    'path-aware well-known URL, not named in the 401; authorization server on the same origin',
+    { prmLocation: 'path', prmInHeader: false, separateOrigin: false },
+  ],
 ]) {
   test(`discovery: ${label}`, async () => {
     const f = await fixture({ autoApprove: true, ...knobs });
@@ -459,23 +522,45 @@ test('resource: false omits the RFC 8707 parameter everywhere (for Entra ID)', a
   assert.equal(f.records.authorizeRequests[0].resource, undefined);
   f.expireAccessTokens();
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
-  assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.resource]), [['authorization_code', undefined], ['refresh_token', undefined]]);
+  assert.deepEqual(
+    f.records.tokenRequests.map((r) => [r.grant_type, r.resource]),
+    [
+      ['authorization_code', undefined],
+      ['refresh_token', undefined],
+    ],
+  );
   await gw.close();
 });
 
 test('authServerMetadataUrl from the oauth block is used instead of discovery', async () => {
   const f = await fixture({ autoApprove: true, prmLocation: 'header', prmInHeader: false });
   const env = oauthHome();
-  const gw = await gateway(env, { remote: { url: f.mcpUrl, oauth: { authServerMetadataUrl: `${f.issuer}.well-known/oauth-authorization-server` } } }, { waitForPrefix: 'remote' });
+  const gw = await gateway(
+    env,
+    { remote: { url: f.mcpUrl, oauth: { authServerMetadataUrl: `${f.issuer}.well-known/oauth-authorization-server` } } },
+    { waitForPrefix: 'remote' },
+  );
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   await gw.close();
 });
 
 for (const [label, knobs, message] of [
-  ['no code_challenge_methods_supported', { pkceMethods: null }, /does not offer PKCE with S256 \(code_challenge_methods_supported: absent\)/],
+  [
+    'no code_challenge_methods_supported',
+    { pkceMethods: null },
+    /does not offer PKCE with S256 \(code_challenge_methods_supported: absent\)/,
+  ],
   ['only plain PKCE', { pkceMethods: ['plain'] }, /does not offer PKCE with S256/],
-  ['an issuer that is not where the metadata was found', { issuer: 'https://other.example/' }, /names a different issuer \(https:\/\/other\.example\/\)/],
-  ['an issuer one slash short of the one its resource metadata names (RFC 8414 §3.3: identical)', { issuer: (real) => real.replace(/\/$/, '') }, /names a different issuer \(http:\/\/127\.0\.0\.1:\d+\)/],
+  [
+    'an issuer that is not where the metadata was found',
+    { issuer: 'https://other.example/' },
+    /names a different issuer \(https:\/\/other\.example\/\)/,
+  ],
+  [
+    'an issuer one slash short of the one its resource metadata names (RFC 8414 §3.3: identical)',
+    { issuer: (real) => real.replace(/\/$/, '') },
+    /names a different issuer \(http:\/\/127\.0\.0\.1:\d+\)/,
+  ],
   ['a token_type other than Bearer', { tokenType: 'MAC' }, /token_type "MAC"; only Bearer is supported/],
 ]) {
   test(`refused: an authorization server with ${label}`, async () => {
@@ -501,7 +586,10 @@ test('gateway list logs in through the browser when needed and shows the server 
   const first = await runCli(['list', '--config', configPath], { env: oauthEnv(env) });
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /✓ remote .*ready \(9 tools\)/);
-  assert.match(first.stderr, /remote: needs-auth: waiting for the login to finish in the browser \(open http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
+  assert.match(
+    first.stderr,
+    /remote: needs-auth: waiting for the login to finish in the browser \(open http:\/\/127\.0\.0\.1:\d+\/authorize\?/,
+  );
   assert.equal(first.stderr.split('/authorize?').length - 1, 1, `the login URL once:\n${first.stderr}`);
   const second = await runCli(['list', '--config', configPath, '--json'], { env: oauthEnv(env) });
   assert.equal(JSON.parse(second.stdout).servers[0].state, 'ready');
@@ -513,7 +601,9 @@ test('gateway list --no-browser prints the login URL once, with the instructions
   const env = oauthHome();
   const configPath = join(env.home, '.mcp.json');
   writeFileSync(configPath, JSON.stringify({ mcpServers: { remote: { url: f.mcpUrl } } }));
-  const child = spawn(process.execPath, [GATEWAY, 'list', '--no-browser', '--config', configPath], { env: { ...process.env, ...oauthEnv(env) } });
+  const child = spawn(process.execPath, [GATEWAY, 'list', '--no-browser', '--config', configPath], {
+    env: { ...process.env, ...oauthEnv(env) },
+  });
   running.push({ child });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
@@ -529,13 +619,20 @@ test('gateway list --no-browser prints the login URL once, with the instructions
 for (const [label, extraEnv, args, why] of [
   ['--no-browser', {}, ['--no-browser'], /the browser is turned off \(--no-browser\)/],
   ['no display on Linux', { MCP_GATEWAY_BROWSER: '', DISPLAY: '', WAYLAND_DISPLAY: '' }, [], /there is no display/],
-  ['an SSH session', { MCP_GATEWAY_BROWSER: '', SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22' }, [], /this is an SSH session[\s\S]*ssh -L (\d+):127\.0\.0\.1:\1/],
+  [
+    'an SSH session',
+    { MCP_GATEWAY_BROWSER: '', SSH_CONNECTION: '10.0.0.1 5000 10.0.0.2 22' },
+    [],
+    /this is an SSH session[\s\S]*ssh -L (\d+):127\.0\.0\.1:\1/,
+  ],
 ]) {
   test(`${label}: the login URL is printed to stderr with instructions, and completing it there connects`, async () => {
     const f = await fixture({ autoApprove: true });
     const env = oauthHome();
     const gw = await gateway(env, { remote: { url: f.mcpUrl } }, { extraEnv, args });
-    const url = await waitFor(() => gw.stderr().match(/^ {2}(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)?.[1], { what: 'the printed URL' });
+    const url = await waitFor(() => gw.stderr().match(/^ {2}(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)?.[1], {
+      what: 'the printed URL',
+    });
     assert.match(gw.stderr(), why);
     assert.match(gw.stderr(), /remote needs you to log in/);
     assert.equal(browserLaunches(env).length, 0);
@@ -553,7 +650,10 @@ for (const kind of ['429', '503']) {
     f.knobs.tokenFault = { kind, grant: 'refresh_token', times: 2 };
     f.expireAccessTokens();
     assert.equal(await echo(gw, 'remote', 'x'), 'oauth:x');
-    assert.deepEqual(grants(f, 'refresh_token').map((r) => r.status), [Number(kind), Number(kind), 200]);
+    assert.deepEqual(
+      grants(f, 'refresh_token').map((r) => r.status),
+      [Number(kind), Number(kind), 200],
+    );
     assert.equal(browserLaunches(env).length, 1);
     await gw.close();
   });
@@ -570,7 +670,11 @@ test('a slow token endpoint at connect is not a slow MCP server: the refresh run
   const gw = await startGateway({ gateway: { connectTimeout: 1000 }, mcpServers: servers }, { env: oauthEnv(env) });
   running.push(gw);
   await waitForTools(gw, 'remote');
-  assert.deepEqual(grants(f, 'refresh_token').map((r) => r.status), [200], 'the slow refresh went through, once');
+  assert.deepEqual(
+    grants(f, 'refresh_token').map((r) => r.status),
+    [200],
+    'the slow refresh went through, once',
+  );
   assert.equal(browserLaunches(env).length, 1);
   await gw.close();
 });
@@ -618,7 +722,13 @@ test('a resource indicator without a path is sent exactly as the metadata names 
   f.expireAccessTokens();
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   assert.equal(new URL(browserLaunches(env)[0]).searchParams.get('resource'), origin);
-  assert.deepEqual(f.records.tokenRequests.map((r) => [r.grant_type, r.resource]), [['authorization_code', origin], ['refresh_token', origin]]);
+  assert.deepEqual(
+    f.records.tokenRequests.map((r) => [r.grant_type, r.resource]),
+    [
+      ['authorization_code', origin],
+      ['refresh_token', origin],
+    ],
+  );
   await gw.close();
 });
 

@@ -16,7 +16,10 @@ test('a server that refuses every fresh token: one tab, then no other from this 
   const f = await fixture({ refuseTokens: true });
   const env = oauthHome();
   const gw = await startGateway({ mcpServers: { remote: { url: f.mcpUrl } } }, { env: oauthEnv(env) });
-  await waitFor(() => /remote: failed: the server requires an OAuth login \(HTTP 401\)/.test(gw.stderr()), { timeoutMs: 20_000, what: 'the server failing' });
+  await waitFor(() => /remote: failed: the server requires an OAuth login \(HTTP 401\)/.test(gw.stderr()), {
+    timeoutMs: 20_000,
+    what: 'the server failing',
+  });
   assert.equal(browserLaunches(env).length, 1, gw.stderr());
   assert.equal(f.records.codes.length, 1, 'one login ran');
   const record = launchRecord(env);
@@ -25,12 +28,18 @@ test('a server that refuses every fresh token: one tab, then no other from this 
 
   const list = await runCli(['list', '--config', gw.configPath], { env: oauthEnv(env) });
   const listed = list.stdout + list.stderr;
-  assert.match(listed, /the last login for remote, \d+ s ago, got a token that remote refused; not opening another browser tab automatically \(check what the server expects, e\.g\. its scopes or resource, then restart the gateway in \d+ s or run `gateway auth login remote`\)/);
+  assert.match(
+    listed,
+    /the last login for remote, \d+ s ago, got a token that remote refused; not opening another browser tab automatically \(check what the server expects, e\.g\. its scopes or resource, then restart the gateway in \d+ s or run `gateway auth login remote`\)/,
+  );
   assert.equal(browserLaunches(env).length, 1, `no second tab from list:\n${listed}`);
   await gw.close();
   const again = await startGateway(gw.configPath, { env: oauthEnv(env) });
   let restarted = '';
-  await waitFor(() => /got a token that remote refused/.test((restarted = again.stderr())), { timeoutMs: 20_000, what: 'the refusal after a restart' }).catch((error) => {
+  await waitFor(() => /got a token that remote refused/.test((restarted = again.stderr())), {
+    timeoutMs: 20_000,
+    what: 'the refusal after a restart',
+  }).catch((error) => {
     throw new Error(`${error.message}\n${restarted}`);
   });
   assert.equal(browserLaunches(env).length, 1, `no second tab after a restart:\n${restarted}`);
@@ -56,5 +65,8 @@ test('judgeLaunch: tokens the server has not accepted keep the launch unfinished
   assert.deepEqual(judgeLaunch(record, T0 + 20_000), { because: 'not-accepted', agoS: 15, retryInS: 40 });
   assert.equal(judgeLaunch(record, T0 + 60_000), undefined);
   assert.equal(judgeLaunch({ ...record, completed: true, tokens_at: undefined }, T0 + 20_000), undefined, 'accepted: completed');
-  assert.match(launchRefusalMessage({ because: 'not-accepted', agoS: 15, retryInS: 40 }, 'docs'), /^the last login for docs, 15 s ago, got a token that docs refused; not opening another browser tab automatically/);
+  assert.match(
+    launchRefusalMessage({ because: 'not-accepted', agoS: 15, retryInS: 40 }, 'docs'),
+    /^the last login for docs, 15 s ago, got a token that docs refused; not opening another browser tab automatically/,
+  );
 });

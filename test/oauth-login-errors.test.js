@@ -10,10 +10,30 @@ const fixture = trackedFixtures({ autoApprove: true });
 const failedLine = /\[remote\] (?:warn: )?failed: (?:login failed: )?(remote: .*)/;
 
 for (const [label, knobs, step, reason] of [
-  ['its metadata redirects to another origin', { asMetadataFault: 'redirect' }, 'authorization-server metadata', /redirected to another origin \(https:\/\/elsewhere\.example\) \(not followed\)/],
-  ['its metadata is over 1 MiB', { asMetadataFault: 'huge' }, 'authorization-server metadata', /answer larger than 1 MiB from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server/],
-  ['its registration endpoint answers 404', { registrationFault: 'not-found' }, 'registration', /HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/register/],
-  ['its token endpoint answers 500 with a bare server_error (an empty SDK error)', { tokenFault: { kind: 'bare', grant: 'authorization_code' } }, 'token', /HTTP 500 from http:\/\/127\.0\.0\.1:\d+\/token/],
+  [
+    'its metadata redirects to another origin',
+    { asMetadataFault: 'redirect' },
+    'authorization-server metadata',
+    /redirected to another origin \(https:\/\/elsewhere\.example\) \(not followed\)/,
+  ],
+  [
+    'its metadata is over 1 MiB',
+    { asMetadataFault: 'huge' },
+    'authorization-server metadata',
+    /answer larger than 1 MiB from http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-authorization-server/,
+  ],
+  [
+    'its registration endpoint answers 404',
+    { registrationFault: 'not-found' },
+    'registration',
+    /HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/register/,
+  ],
+  [
+    'its token endpoint answers 500 with a bare server_error (an empty SDK error)',
+    { tokenFault: { kind: 'bare', grant: 'authorization_code' } },
+    'token',
+    /HTTP 500 from http:\/\/127\.0\.0\.1:\d+\/token/,
+  ],
 ]) {
   test(`a login where ${label} fails naming the server, the step (${step}), the host and the reason`, async () => {
     const f = await fixture(knobs);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/gatewayProcess.js';
-import { oauthHome, oauthEnv, startOAuthGateway, echo, runCli, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
+import { oauthHome, oauthEnv, startOAuthGateway, echo, runCli, trackedFixtures } from './helpers/oauthGateway.js';
 
 const fixture = trackedFixtures();
 
@@ -25,26 +25,42 @@ test('login, refresh, a hostile error page, export and logout at debug level: no
   const logFile = join(dir, 'gateway.log');
   const servers = { remote: { url: f.mcpUrl, oauth: { clientId: 'static-client', clientSecret: '${SECRET}' } } };
   const extraEnv = { SECRET: secret, MCP_GATEWAY_PASSPHRASE: passphrase };
-  const gw = await startOAuthGateway(env, servers, { extraEnv, args: ['--log-level', 'debug', '--log-file', logFile], waitForPrefix: 'remote' });
+  const gw = await startOAuthGateway(env, servers, {
+    extraEnv,
+    args: ['--log-level', 'debug', '--log-file', logFile],
+    waitForPrefix: 'remote',
+  });
 
   f.expireAccessTokens();
   assert.equal(await echo(gw, 'remote', 'one'), 'oauth:one'); // a refresh
   // A refresh answered by an error page that echoes the request, secrets included.
   f.knobs.tokenFault = { kind: 'echo', grant: 'refresh_token' };
   f.expireAccessTokens();
-  const failed = await gw.client.callTool({ name: 'remote__echo', arguments: { text: 'two' } }).catch((error) => ({ thrown: error.message }));
+  const failed = await gw.client
+    .callTool({ name: 'remote__echo', arguments: { text: 'two' } })
+    .catch((error) => ({ thrown: error.message }));
   const failure = JSON.stringify(failed);
   assert.match(failure, /token refresh failed 4 times/);
   assert.match(gw.stderr(), /could not handle/, 'the echoed page is logged (redacted)');
   f.knobs.tokenFault = undefined;
   await gw.close();
 
-  const exported = await runCli(['auth', 'export', '--out', join(dir, 'x.login'), '--passphrase', '--config', gw.configPath], { env: oauthEnv(env, extraEnv) });
+  const exported = await runCli(['auth', 'export', '--out', join(dir, 'x.login'), '--passphrase', '--config', gw.configPath], {
+    env: oauthEnv(env, extraEnv),
+  });
   assert.equal(exported.status, 0, exported.stderr);
   const logout = await runCli(['auth', 'logout', 'remote', '--config', gw.configPath], { env: oauthEnv(env, extraEnv) });
   assert.match(logout.stdout, /revoked the refresh token/);
 
-  const everything = [gw.stderr(), readFileSync(logFile, 'utf8'), failure, exported.stdout, exported.stderr, logout.stdout, logout.stderr].join('\n');
+  const everything = [
+    gw.stderr(),
+    readFileSync(logFile, 'utf8'),
+    failure,
+    exported.stdout,
+    exported.stderr,
+    logout.stdout,
+    logout.stderr,
+  ].join('\n');
   const secrets = [...f.records.accessTokens, ...f.records.refreshTokens, ...f.records.codes, ...f.records.verifiers, secret, passphrase];
   assert.ok(secrets.length >= 8);
   for (const value of secrets) assert.ok(!everything.includes(value), `leaked: ${value.slice(0, 6)}…`);

@@ -26,12 +26,36 @@ async function login(f) {
 }
 
 const CASES = [
-  ['the 401 names a resource_metadata on a name resolving to 10.0.0.1', { resourceMetadataUrl: 'https://metadata.internal.test/.well-known/oauth-protected-resource' }, /metadata\.internal\.test: it resolves to 10\.0\.0\.1, a private address/],
-  ['authorization_servers names the cloud metadata address', { authorizationServers: ['https://169.254.169.254/'] }, /169\.254\.169\.254: it is 169\.254\.169\.254, a link-local address/],
-  ['authorization_servers names a name resolving to 169.254.169.254', { authorizationServers: ['https://auth.internal.test/'] }, /auth\.internal\.test: it resolves to 169\.254\.169\.254, a link-local address/],
-  ['the registration endpoint resolves to 192.168.1.10', { asMetadataExtra: { registration_endpoint: 'https://reg.internal.test/register' } }, /reg\.internal\.test: it resolves to 192\.168\.1\.10, a private address/],
-  ['the authorization endpoint is 10.0.0.1 in hex (no browser is sent there)', { asMetadataExtra: { authorization_endpoint: 'https://0xa000001/authorize' } }, /the authorization endpoint at 10\.0\.0\.1: it is 10\.0\.0\.1, a private address/],
-  ['the token endpoint is fd00:ec2::254 (the AWS metadata service over IPv6)', { asMetadataExtra: { token_endpoint: 'https://[fd00:ec2::254]/token' } }, /\[fd00:ec2::254\]: it is fd00:ec2::254, a unique-local address/],
+  [
+    'the 401 names a resource_metadata on a name resolving to 10.0.0.1',
+    { resourceMetadataUrl: 'https://metadata.internal.test/.well-known/oauth-protected-resource' },
+    /metadata\.internal\.test: it resolves to 10\.0\.0\.1, a private address/,
+  ],
+  [
+    'authorization_servers names the cloud metadata address',
+    { authorizationServers: ['https://169.254.169.254/'] },
+    /169\.254\.169\.254: it is 169\.254\.169\.254, a link-local address/,
+  ],
+  [
+    'authorization_servers names a name resolving to 169.254.169.254',
+    { authorizationServers: ['https://auth.internal.test/'] },
+    /auth\.internal\.test: it resolves to 169\.254\.169\.254, a link-local address/,
+  ],
+  [
+    'the registration endpoint resolves to 192.168.1.10',
+    { asMetadataExtra: { registration_endpoint: 'https://reg.internal.test/register' } },
+    /reg\.internal\.test: it resolves to 192\.168\.1\.10, a private address/,
+  ],
+  [
+    'the authorization endpoint is 10.0.0.1 in hex (no browser is sent there)',
+    { asMetadataExtra: { authorization_endpoint: 'https://0xa000001/authorize' } },
+    /the authorization endpoint at 10\.0\.0\.1: it is 10\.0\.0\.1, a private address/,
+  ],
+  [
+    'the token endpoint is fd00:ec2::254 (the AWS metadata service over IPv6)',
+    { asMetadataExtra: { token_endpoint: 'https://[fd00:ec2::254]/token' } },
+    /\[fd00:ec2::254\]: it is fd00:ec2::254, a unique-local address/,
+  ],
 ];
 
 for (const [what, knobs, reason] of CASES) {
@@ -49,7 +73,10 @@ test('a learned URL with credentials is refused before any request or browser', 
   const f = await fixture({ asMetadataExtra: { token_endpoint: 'http://user:pw-0123@127.0.0.1:9/token' } });
   const out = await login(f);
   assert.notEqual(out.status, 0);
-  assert.match(out.stderr, /token_endpoint carries credentials \(http:\/\/…@127\.0\.0\.1:9\); a URL with a user name or password is never accepted from a server/);
+  assert.match(
+    out.stderr,
+    /token_endpoint carries credentials \(http:\/\/…@127\.0\.0\.1:9\); a URL with a user name or password is never accepted from a server/,
+  );
   assert.ok(!out.stderr.includes('pw-0123'));
   assert.deepEqual(out.launches, []);
 });

@@ -63,21 +63,39 @@ test('a server on a public address: every private, link-local, loopback or speci
     ['http://[::1]/token', /loopback/],
   ];
   for (const [url, reason] of refused) {
-    await assert.rejects(fetchFn(url), (error) => error.code === 'unsafe_authorization_server' && error.name === 'PrivateNetworkError' && reason.test(error.message) && /server-side request forgery/.test(error.message), url);
+    await assert.rejects(
+      fetchFn(url),
+      (error) =>
+        error.code === 'unsafe_authorization_server' &&
+        error.name === 'PrivateNetworkError' &&
+        reason.test(error.message) &&
+        /server-side request forgery/.test(error.message),
+      url,
+    );
   }
   assert.deepEqual(guard.attempts, [], 'no connection was attempted');
-  for (const name of ['internal.example.test', 'metadata.example.test', 'ula.example.test']) assert.ok(asked.includes(name), `${name} was resolved`);
+  for (const name of ['internal.example.test', 'metadata.example.test', 'ula.example.test'])
+    assert.ok(asked.includes(name), `${name} was resolved`);
 });
 
 test('a server on 127.0.0.1 may have its authorization server on loopback (by address or by name), and still not on a private or link-local one', async () => {
   const { server, port } = await localServer();
   try {
     const { resolve } = recordingResolver(HOSTS);
-    const fetchFn = createOAuthFetch(undefined, { network: new NetworkPolicy([`http://127.0.0.1:${port + 1}/mcp`], resolve), timeoutMs: 2000 });
+    const fetchFn = createOAuthFetch(undefined, {
+      network: new NetworkPolicy([`http://127.0.0.1:${port + 1}/mcp`], resolve),
+      timeoutMs: 2000,
+    });
     assert.deepEqual(await (await fetchFn(`http://127.0.0.1:${port}/x`)).json(), { ok: true });
     assert.deepEqual(await (await fetchFn(`http://2130706433:${port}/x`)).json(), { ok: true });
     // A name resolving to loopback is connected to at the address that was checked.
-    assert.deepEqual(await (await fetchFn(`https://loop.example.test:${port}/x`).catch((error) => ({ error }))).error?.name, 'TransientAuthError', 'https to a plain http server fails, but the connection was made');
+    assert.deepEqual(
+      await (
+        await fetchFn(`https://loop.example.test:${port}/x`).catch((error) => ({ error }))
+      ).error?.name,
+      'TransientAuthError',
+      'https to a plain http server fails, but the connection was made',
+    );
     await assert.rejects(fetchFn('https://internal.example.test/x'), /private address/);
     await assert.rejects(fetchFn('https://169.254.169.254/x'), /link-local/);
     assert.deepEqual(guard.attempts, []);
@@ -102,14 +120,25 @@ test('the address checked is the one connected to: a name answering a loopback a
   try {
     let calls = 0;
     const rebinding = (name, options, callback) => fakeLookup({ [name]: calls++ % 2 ? '10.0.0.1' : '127.0.0.1' })(name, options, callback);
-    const fetchFn = createOAuthFetch(undefined, { network: new NetworkPolicy([`http://127.0.0.1:${port}/mcp`], rebinding), timeoutMs: 2000 });
+    const fetchFn = createOAuthFetch(undefined, {
+      network: new NetworkPolicy([`http://127.0.0.1:${port}/mcp`], rebinding),
+      timeoutMs: 2000,
+    });
     const outcomes = [];
     for (let i = 0; i < 4; i++) {
       // A new connection each time (Connection: close), so each resolves again.
-      outcomes.push(await fetchFn(`http://localhost:${port}/x`, { headers: { connection: 'close' } }).then((r) => r.status, (error) => error.message));
+      outcomes.push(
+        await fetchFn(`http://localhost:${port}/x`, { headers: { connection: 'close' } }).then(
+          (r) => r.status,
+          (error) => error.message,
+        ),
+      );
     }
     assert.ok(outcomes.includes(200), JSON.stringify(outcomes));
-    assert.ok(outcomes.some((o) => /resolves to 10\.0\.0\.1, a private address/.test(String(o))), JSON.stringify(outcomes));
+    assert.ok(
+      outcomes.some((o) => /resolves to 10\.0\.0\.1, a private address/.test(String(o))),
+      JSON.stringify(outcomes),
+    );
     assert.deepEqual(guard.attempts, [], 'the private address was never connected to');
   } finally {
     server.close();
@@ -118,8 +147,24 @@ test('the address checked is the one connected to: a name answering a loopback a
 
 test('URLs with credentials are refused wherever a URL is learned from a server', async () => {
   for (const url of ['https://user:pw@auth.example.test/token', 'https://user@auth.example.test/', 'http://:secret@127.0.0.1/x']) {
-    assert.throws(() => checkEndpointUrl(url, 'the token_endpoint'), /the token_endpoint carries credentials .*never accepted from a server/, url);
+    assert.throws(
+      () => checkEndpointUrl(url, 'the token_endpoint'),
+      /the token_endpoint carries credentials .*never accepted from a server/,
+      url,
+    );
     await assert.rejects(createOAuthFetch(fetch)(url), /carries credentials/, url);
   }
-  assert.doesNotMatch(String((() => { try { checkEndpointUrl('https://user:hunter2pw@auth.example.test/', 'x'); } catch (e) { return e.message; } })()), /hunter2pw/, 'the password is not repeated');
+  assert.doesNotMatch(
+    String(
+      (() => {
+        try {
+          checkEndpointUrl('https://user:hunter2pw@auth.example.test/', 'x');
+        } catch (e) {
+          return e.message;
+        }
+      })(),
+    ),
+    /hunter2pw/,
+    'the password is not repeated',
+  );
 });

@@ -15,16 +15,20 @@ import { checkDiscovery } from '../dist/oauth/discoveryChecks.js';
 import { startLoopbackListener } from '../dist/oauth/loopbackListener.js';
 import { CallbackPortInUseError } from '../dist/shared/errors.js';
 import { TokenStore } from '../dist/oauth/tokenStore.js';
-import { withStoreLock } from '../dist/oauth/storeLock.js';
+import { withStoreLock } from '../dist/shared/storeLock.js';
 import { serverKey, canonicalServerUrl } from '../dist/oauth/serverKey.js';
 import { Logger } from '../dist/log/logger.js';
 import { seal, unseal } from '../dist/oauth/storage/aesGcm.js';
 import { tempDir } from './helpers/gatewayProcess.js';
 
 test('WWW-Authenticate: quoted strings with commas, escaped quotes and scope= inside, several challenges', () => {
-  const header = 'Basic realm="x, scope=no", Bearer realm="say \\"hi\\", scope=evil", scope="files:read files:write", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error="invalid_token"';
+  const header =
+    'Basic realm="x, scope=no", Bearer realm="say \\"hi\\", scope=evil", scope="files:read files:write", resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", error="invalid_token"';
   const challenges = parseWwwAuthenticate(header);
-  assert.deepEqual(challenges.map((c) => c.scheme), ['basic', 'bearer']);
+  assert.deepEqual(
+    challenges.map((c) => c.scheme),
+    ['basic', 'bearer'],
+  );
   assert.equal(challenges[0].params.realm, 'x, scope=no');
   assert.equal(challenges[1].params.realm, 'say "hi", scope=evil');
   assert.deepEqual(bearerChallenge(header), {
@@ -32,8 +36,15 @@ test('WWW-Authenticate: quoted strings with commas, escaped quotes and scope= in
     resourceMetadata: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
     error: 'invalid_token',
   });
-  assert.deepEqual(bearerChallenge('Bearer error=insufficient_scope, scope=admin'), { scope: 'admin', error: 'insufficient_scope', resourceMetadata: undefined });
-  assert.deepEqual(parseWwwAuthenticate('Basic dXNlcjpwYXNz, Bearer'), [{ scheme: 'basic', params: {}, token68: 'dXNlcjpwYXNz' }, { scheme: 'bearer', params: {} }]);
+  assert.deepEqual(bearerChallenge('Bearer error=insufficient_scope, scope=admin'), {
+    scope: 'admin',
+    error: 'insufficient_scope',
+    resourceMetadata: undefined,
+  });
+  assert.deepEqual(parseWwwAuthenticate('Basic dXNlcjpwYXNz, Bearer'), [
+    { scheme: 'basic', params: {}, token68: 'dXNlcjpwYXNz' },
+    { scheme: 'bearer', params: {} },
+  ]);
   assert.equal(bearerChallenge('Basic realm="x"'), undefined);
   assert.equal(bearerChallenge(null), undefined);
 });
@@ -41,7 +52,10 @@ test('WWW-Authenticate: quoted strings with commas, escaped quotes and scope= in
 test('endpoint URLs: https, or http on loopback only; no other scheme', () => {
   assert.equal(checkEndpointUrl('https://auth.example.com/token', 'x').host, 'auth.example.com');
   for (const ok of ['http://127.0.0.1:8080/t', 'http://localhost/t', 'http://[::1]:9/t', 'http://127.5.6.7/t']) checkEndpointUrl(ok, 'x');
-  assert.throws(() => checkEndpointUrl('http://auth.example.com/token', 'the token_endpoint'), /the token_endpoint uses plain http \(http:\/\/auth\.example\.com\); only https is accepted, except for loopback hosts/);
+  assert.throws(
+    () => checkEndpointUrl('http://auth.example.com/token', 'the token_endpoint'),
+    /the token_endpoint uses plain http \(http:\/\/auth\.example\.com\); only https is accepted, except for loopback hosts/,
+  );
   for (const bad of ['file:///etc/passwd', 'data:text/plain,hi', 'javascript:alert(1)']) {
     assert.throws(() => checkEndpointUrl(bad, 'x'), /which is never accepted/);
   }
@@ -61,16 +75,34 @@ test('discovered metadata: issuer must match, S256 must be offered, endpoints mu
   };
   checkDiscovery(good);
   const with_ = (patch) => ({ ...good, authorizationServerMetadata: { ...good.authorizationServerMetadata, ...patch } });
-  assert.throws(() => checkDiscovery(with_({ issuer: 'https://evil.example.com' })), /names a different issuer \(https:\/\/evil\.example\.com\); RFC 8414 requires them to match/);
-  assert.throws(() => checkDiscovery(with_({ code_challenge_methods_supported: undefined })), /does not offer PKCE with S256 \(code_challenge_methods_supported: absent\)/);
-  assert.throws(() => checkDiscovery(with_({ code_challenge_methods_supported: ['plain'] })), /does not offer PKCE with S256 \(code_challenge_methods_supported: \["plain"\]\)/);
+  assert.throws(
+    () => checkDiscovery(with_({ issuer: 'https://evil.example.com' })),
+    /names a different issuer \(https:\/\/evil\.example\.com\); RFC 8414 requires them to match/,
+  );
+  assert.throws(
+    () => checkDiscovery(with_({ code_challenge_methods_supported: undefined })),
+    /does not offer PKCE with S256 \(code_challenge_methods_supported: absent\)/,
+  );
+  assert.throws(
+    () => checkDiscovery(with_({ code_challenge_methods_supported: ['plain'] })),
+    /does not offer PKCE with S256 \(code_challenge_methods_supported: \["plain"\]\)/,
+  );
   assert.throws(() => checkDiscovery(with_({ token_endpoint: 'http://auth.example.com/token' })), /token_endpoint uses plain http/);
   assert.throws(() => checkDiscovery(with_({ authorization_endpoint: 'javascript:alert(1)' })), /never accepted/);
 });
 
 test('issuer (RFC 8414 §3.3): identical to the one the resource metadata names; only an issuer the client derived may differ by a terminating slash', () => {
-  const metadata = { authorization_endpoint: 'https://auth.example.com/authorize', token_endpoint: 'https://auth.example.com/token', response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] };
-  const named = (asUrl, issuer) => ({ authorizationServerUrl: asUrl, resourceMetadata: { resource: 'https://mcp.example.com/mcp', authorization_servers: [asUrl] }, authorizationServerMetadata: { ...metadata, issuer } });
+  const metadata = {
+    authorization_endpoint: 'https://auth.example.com/authorize',
+    token_endpoint: 'https://auth.example.com/token',
+    response_types_supported: ['code'],
+    code_challenge_methods_supported: ['S256'],
+  };
+  const named = (asUrl, issuer) => ({
+    authorizationServerUrl: asUrl,
+    resourceMetadata: { resource: 'https://mcp.example.com/mcp', authorization_servers: [asUrl] },
+    authorizationServerMetadata: { ...metadata, issuer },
+  });
   checkDiscovery(named('https://auth.example.com/', 'https://auth.example.com/'));
   checkDiscovery(named('https://auth.example.com/tenant', 'https://auth.example.com/tenant'));
   for (const [asUrl, issuer] of [
@@ -100,7 +132,9 @@ test('loopback listener: 127.0.0.1 only; wrong state refused while it keeps wait
   const listener = await startLoopbackListener(0);
   assert.match(listener.redirectUri, /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
   // Not reachable on any other interface address of this machine.
-  const others = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal);
+  const others = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal);
   for (const address of others) {
     await assert.rejects(fetch(`http://${address.address}:${listener.port}/callback`, { signal: AbortSignal.timeout(2000) }));
   }
@@ -139,7 +173,9 @@ test("loopback listener: the server's error is a clean failure, HTML-escaped", a
   const listener = await startLoopbackListener(0);
   const code = listener.waitForCode({ serverName: 'notion', state: 's' });
   code.catch(() => {});
-  const page = await get(`${listener.redirectUri}?state=s&error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script> said no')}`);
+  const page = await get(
+    `${listener.redirectUri}?state=s&error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script> said no')}`,
+  );
   assert.match(page.body, /Login to notion failed/);
   assert.match(page.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt; said no/);
   assert.doesNotMatch(page.body, /<script>/);
@@ -152,7 +188,10 @@ test('loopback listener: iss must equal the issuer when the server advertises RF
   code.catch(() => {});
   const page = await get(`${listener.redirectUri}?state=s&code=c&iss=${encodeURIComponent('https://evil.example.com')}`);
   assert.equal(page.status, 400);
-  await assert.rejects(code, /the callback's iss \(https:\/\/evil\.example\.com\) is not the authorization server's issuer https:\/\/auth\.example\.com \(RFC 9207\)/);
+  await assert.rejects(
+    code,
+    /the callback's iss \(https:\/\/evil\.example\.com\) is not the authorization server's issuer https:\/\/auth\.example\.com \(RFC 9207\)/,
+  );
   const listener2 = await startLoopbackListener(0);
   const code2 = listener2.waitForCode({ serverName: 'x', state: 's', issuer: 'https://auth.example.com' });
   code2.catch(() => {});
@@ -222,7 +261,7 @@ test('token store: a corrupt file is reported and treated as absent, never a cra
 test('store lock: exclusive across processes; a dead owner is taken over', async () => {
   const dir = tempDir('gw-lock-');
   const script = `
-    import { withStoreLock } from ${JSON.stringify(new URL('../dist/oauth/storeLock.js', import.meta.url).href)};
+    import { withStoreLock } from ${JSON.stringify(new URL('../dist/shared/storeLock.js', import.meta.url).href)};
     import { appendFileSync } from 'node:fs';
     await withStoreLock(process.argv[1], async () => {
       appendFileSync(process.argv[2], 'enter ' + process.pid + '\\n');
@@ -230,9 +269,13 @@ test('store lock: exclusive across processes; a dead owner is taken over', async
       appendFileSync(process.argv[2], 'leave ' + process.pid + '\\n');
     });`;
   const journal = join(dir, 'journal');
-  const runs = Array.from({ length: 4 }, () => new Promise((resolve) => {
-    spawn(process.execPath, ['--input-type=module', '-e', script, dir, journal], { stdio: 'inherit' }).on('exit', resolve);
-  }));
+  const runs = Array.from(
+    { length: 4 },
+    () =>
+      new Promise((resolve) => {
+        spawn(process.execPath, ['--input-type=module', '-e', script, dir, journal], { stdio: 'inherit' }).on('exit', resolve);
+      }),
+  );
   assert.deepEqual(await Promise.all(runs), [0, 0, 0, 0]);
   const events = readFileSync(journal, 'utf8').trim().split('\n');
   assert.equal(events.length, 8);
@@ -242,7 +285,10 @@ test('store lock: exclusive across processes; a dead owner is taken over', async
   // A lock left by a process that no longer exists.
   const lockDir = tempDir('gw-lock-');
   mkdirSync(lockDir, { recursive: true });
-  writeFileSync(join(lockDir, 'lock'), JSON.stringify({ pid: 2 ** 22 - 3, host: (await import('node:os')).hostname(), acquired_at: Date.now() }));
+  writeFileSync(
+    join(lockDir, 'lock'),
+    JSON.stringify({ pid: 2 ** 22 - 3, host: (await import('node:os')).hostname(), acquired_at: Date.now() }),
+  );
   const started = Date.now();
   assert.equal(await withStoreLock(lockDir, async () => 'got it', { timeoutMs: 2000 }), 'got it');
   assert.ok(Date.now() - started < 1000);
@@ -270,14 +316,24 @@ test('OAuth fetch: a timeout, a size cap, GET redirects followed (Authorization 
   const origin = `http://127.0.0.1:${server.address().port}`;
   try {
     const fetchFn = createOAuthFetch(fetch, { timeoutMs: 200, maxBytes: 1024 });
-    await assert.rejects(fetchFn(`${origin}/slow`), (error) => error.name === 'TransientAuthError' && /no answer within 0\.2 s/.test(error.message));
-    await assert.rejects(fetchFn(`${origin}/big`), (error) => error.name === 'UnsafeAuthorizationServerError' && /over 1024 bytes/.test(error.message));
+    await assert.rejects(
+      fetchFn(`${origin}/slow`),
+      (error) => error.name === 'TransientAuthError' && /no answer within 0\.2 s/.test(error.message),
+    );
+    await assert.rejects(
+      fetchFn(`${origin}/big`),
+      (error) => error.name === 'UnsafeAuthorizationServerError' && /over 1024 bytes/.test(error.message),
+    );
     assert.deepEqual(await (await fetchFn(`${origin}/same`)).json(), { final: true });
     const followed = await fetchFn(`${origin}/away`, { headers: { authorization: 'Basic c2VjcmV0' } });
     assert.equal(followed.status, 200);
     assert.equal(seen.find((s) => s.path === '/landed').authorization, undefined, 'Authorization not sent to another origin');
     seen.length = 0;
-    const posted = await fetchFn(`${origin}/away`, { method: 'POST', body: 'refresh_token=rt_secret', headers: { authorization: 'Basic c2VjcmV0' } });
+    const posted = await fetchFn(`${origin}/away`, {
+      method: 'POST',
+      body: 'refresh_token=rt_secret',
+      headers: { authorization: 'Basic c2VjcmV0' },
+    });
     assert.equal(posted.status, 307, 'a POST is not re-sent');
     assert.ok(!seen.some((s) => s.path === '/landed'));
     assert.equal((await fetchFn(`${origin}/same`, { redirect: 'manual' })).status, 302, 'manual is left to the caller');
@@ -296,7 +352,11 @@ test('AES-256-GCM envelopes: only a whole 16-byte tag opens one; a truncated tag
   assert.equal(Buffer.from(sealed.tag, 'base64').length, 16);
   for (const bytes of [4, 8, 12, 15]) {
     const truncated = { ...sealed, tag: Buffer.from(sealed.tag, 'base64').subarray(0, bytes).toString('base64') };
-    assert.throws(() => unseal(key, truncated, 'server-a/tokens'), /decryption failed: wrong key, or the data was altered/, `${bytes}-byte tag`);
+    assert.throws(
+      () => unseal(key, truncated, 'server-a/tokens'),
+      /decryption failed: wrong key, or the data was altered/,
+      `${bytes}-byte tag`,
+    );
   }
   assert.throws(() => unseal(randomBytes(32), sealed, 'server-a/tokens'), /decryption failed/);
   assert.throws(() => unseal(key, sealed, 'server-b/tokens'), /decryption failed/);

@@ -46,7 +46,8 @@ test('unregistered OAuth secrets are redacted by their keys: form, HTML-escaped 
   ];
   for (const text of cases) {
     const out = redact(text);
-    for (const secret of [v, 'c0de1234', 'dev1ce-c0de-99', 'cs_9a8b7c6d5e', 'rt_55aa66bb77']) assert.ok(!out.includes(secret), `${secret} in ${out}`);
+    for (const secret of [v, 'c0de1234', 'dev1ce-c0de-99', 'cs_9a8b7c6d5e', 'rt_55aa66bb77'])
+      assert.ok(!out.includes(secret), `${secret} in ${out}`);
   }
   // Words that are not credentials are left alone.
   assert.equal(redact('error code: ECONNREFUSED; token: refused by the server'), 'error code: ECONNREFUSED; token: refused by the server');
@@ -56,11 +57,17 @@ test('unregistered OAuth secrets are redacted by their keys: form, HTML-escaped 
 for (const kind of ['echo-html', 'echo-json']) {
   test(`a token endpoint that echoes the posted form (${kind}): no verifier, code or secret on stderr, stdout or the callback page, at debug level`, async () => {
     const secret = 'client-secret-echo-0123456789';
-    const f = await fixture({ tokenFault: { kind, grant: 'authorization_code' }, dcr: false, clients: [{ client_id: 'echo-client', client_secret: secret, redirect_uris: ['http://127.0.0.1/callback'] }] });
+    const f = await fixture({
+      tokenFault: { kind, grant: 'authorization_code' },
+      dcr: false,
+      clients: [{ client_id: 'echo-client', client_secret: secret, redirect_uris: ['http://127.0.0.1/callback'] }],
+    });
     const env = oauthHome();
     const pages = join(tempDir('gw-pages-'), 'pages.html');
     const path = writeConfig({ mcpServers: { remote: { url: f.mcpUrl, oauth: { clientId: 'echo-client', clientSecret: '${SECRET}' } } } });
-    const out = await runCli(['auth', 'login', 'remote', '--log-level', 'debug', '--config', path], { env: oauthEnv(env, { SECRET: secret, FAKE_BROWSER_PAGES: pages }) });
+    const out = await runCli(['auth', 'login', 'remote', '--log-level', 'debug', '--config', path], {
+      env: oauthEnv(env, { SECRET: secret, FAKE_BROWSER_PAGES: pages }),
+    });
     assert.notEqual(out.status, 0);
     // The stand-in browser writes the page after the CLI has sent it (and may have exited).
     await waitFor(() => existsSync(pages) && readFileSync(pages, 'utf8').includes('</html>'), { what: 'the callback page' });
@@ -70,7 +77,8 @@ for (const kind of ['echo-html', 'echo-json']) {
     const secrets = [...f.records.verifiers, ...f.records.codes, secret];
     assert.ok(f.records.verifiers.length === 1 && f.records.codes.length === 1);
     for (const value of secrets) {
-      for (const form of [value, encodeURIComponent(value)]) assert.ok(!everything.includes(form), `leaked ${value.slice(0, 8)}… in:\n${everything}`);
+      for (const form of [value, encodeURIComponent(value)])
+        assert.ok(!everything.includes(form), `leaked ${value.slice(0, 8)}… in:\n${everything}`);
     }
   });
 }
@@ -88,5 +96,6 @@ test('secrets are registered as soon as they exist: the PKCE verifier when made,
   await provider.saveClientInformation({ client_id: 'c1', client_secret: secret, redirect_uris: ['http://127.0.0.1/callback'] });
   const [access, refresh] = [fresh('a'), fresh('r')];
   storedTokensFrom({ access_token: access, refresh_token: refresh, token_type: 'Bearer' });
-  for (const value of [verifier, secret, access, refresh]) assert.equal(redact(`echoed ${value} (no key)`), 'echoed [redacted] (no key)', value);
+  for (const value of [verifier, secret, access, refresh])
+    assert.equal(redact(`echoed ${value} (no key)`), 'echoed [redacted] (no key)', value);
 });

@@ -24,7 +24,10 @@ test('resource is sent without protected resource metadata too (a 2025-03-26 ser
   assert.equal(await echo(gw, 'remote'), 'oauth:hi');
   assert.deepEqual(
     f.records.tokenRequests.map((r) => [r.grant_type, r.resource]),
-    [['authorization_code', f.mcpUrl], ['refresh_token', f.mcpUrl]],
+    [
+      ['authorization_code', f.mcpUrl],
+      ['refresh_token', f.mcpUrl],
+    ],
   );
   await gw.close();
 });
@@ -34,7 +37,10 @@ test('resource: false still omits it on a 2025-03-26 server', async () => {
   const env = oauthHome();
   const gw = await gateway(env, { remote: { url: f.mcpUrl, oauth: { resource: false } } }, { waitForPrefix: 'remote' });
   assert.equal(new URL(browserLaunches(env)[0]).searchParams.get('resource'), null);
-  assert.deepEqual(f.records.tokenRequests.map((r) => r.resource), [undefined]);
+  assert.deepEqual(
+    f.records.tokenRequests.map((r) => r.resource),
+    [undefined],
+  );
   await gw.close();
 });
 
@@ -44,7 +50,11 @@ test('protected resource metadata for another resource is refused before the aut
   const gw = await gateway(env, { remote: { url: f.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
   await waitFor(() => failedLogin.test(gw.stderr()), { what: 'the refusal' });
   assert.match(gw.stderr(), /protected resource metadata at \S+ is for https:\/\/elsewhere\.example\/mcp, not for this server/);
-  assert.deepEqual(f.records.requests.filter((r) => r.at === 'as'), [], 'nothing was asked of the authorization server');
+  assert.deepEqual(
+    f.records.requests.filter((r) => r.at === 'as'),
+    [],
+    'nothing was asked of the authorization server',
+  );
   assert.equal(browserLaunches(env).length, 0);
   await gw.close();
 });
@@ -63,7 +73,10 @@ test('2025-03-26 server: metadata at its origin naming an issuer on that origin 
   const env2 = oauthHome();
   const gw2 = await gateway(env2, { remote: { url: g.mcpUrl }, local: stdioServer('local') }, { waitForPrefix: 'local' });
   await waitFor(() => failedLogin.test(gw2.stderr()), { what: 'the refusal' });
-  assert.match(gw2.stderr(), /iss \(http:\/\/127\.0\.0\.1:\d+\/\) is not the authorization server's issuer http:\/\/127\.0\.0\.1:\d+\/tenant/);
+  assert.match(
+    gw2.stderr(),
+    /iss \(http:\/\/127\.0\.0\.1:\d+\/\) is not the authorization server's issuer http:\/\/127\.0\.0\.1:\d+\/tenant/,
+  );
   await gw2.close();
 });
 

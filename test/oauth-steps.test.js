@@ -52,8 +52,14 @@ test('a refused launch says why and what to do, naming the server', () => {
     launchRefusalMessage({ because: 'failed', agoS: 20, retryInS: 40 }, 'docs'),
     'a login for docs failed 20 s ago; not opening another browser tab automatically (restart the gateway in 40 s, or run `gateway auth login docs`)',
   );
-  assert.match(launchRefusalMessage({ because: 'two-logins', retryInS: 30 }, 'docs'), /^docs needed two logins within a minute; .*restart the gateway in 30 s to try again/);
-  assert.match(launchRefusalMessage({ because: 'unfinished', agoS: 10, retryInS: 50 }, 'docs'), /was started 10 s ago and did not complete; .*in 50 s/);
+  assert.match(
+    launchRefusalMessage({ because: 'two-logins', retryInS: 30 }, 'docs'),
+    /^docs needed two logins within a minute; .*restart the gateway in 30 s to try again/,
+  );
+  assert.match(
+    launchRefusalMessage({ because: 'unfinished', agoS: 10, retryInS: 50 }, 'docs'),
+    /was started 10 s ago and did not complete; .*in 50 s/,
+  );
 });
 
 test('the launch record lives in the token store, so every gateway process sharing it keeps the limit; a corrupt record limits nothing', async () => {
@@ -61,7 +67,10 @@ test('the launch record lives in the token store, so every gateway process shari
   const url = 'https://mcp.example.com/mcp';
   const launches = new LaunchLog(store, url);
   await launches.launched(quiet, T0);
-  await assert.rejects(new LaunchLog(store, url).check('docs', s(10)), (error) => error instanceof LoginRequiredError && /started 10 s ago/.test(error.message));
+  await assert.rejects(
+    new LaunchLog(store, url).check('docs', s(10)),
+    (error) => error instanceof LoginRequiredError && /started 10 s ago/.test(error.message),
+  );
   await launches.failed(quiet, s(30));
   await assert.rejects(launches.check('docs', s(40)), /failed 10 s ago/);
   await launches.completed(quiet);
@@ -71,7 +80,10 @@ test('the launch record lives in the token store, so every gateway process shari
 });
 
 const discovery = ({ resourceScopes, serverScopes, resource } = {}) => ({
-  resourceMetadata: resourceScopes === undefined && resource === undefined ? undefined : { resource: resource ?? 'https://mcp.example.com/mcp', scopes_supported: resourceScopes },
+  resourceMetadata:
+    resourceScopes === undefined && resource === undefined
+      ? undefined
+      : { resource: resource ?? 'https://mcp.example.com/mcp', scopes_supported: resourceScopes },
   authorizationServerMetadata: { scopes_supported: serverScopes },
 });
 const scopeFor = (sources) => loginScope({ machine: false, ...sources });
@@ -84,7 +96,7 @@ test('offline_access is asked for only when the authorization server lists it, a
   assert.equal(loginScope({ machine: true, challenged: 'read', serverScopes: ['offline_access'] }), 'read');
 });
 
-test("a step-up asks for the scopes held plus every scope the 403s named (held ∪ challenged), each once", () => {
+test('a step-up asks for the scopes held plus every scope the 403s named (held ∪ challenged), each once', () => {
   assert.equal(scopeFor({ challenged: 'read', held: 'read profile', stepUp: 'admin' }), 'read profile admin');
   assert.equal(scopeFor({ resourceScopes: ['read'], held: 'read', stepUp: 'admin write' }), 'read admin write');
   assert.equal(scopeFor({ stepUp: 'admin' }), 'admin', 'nothing held yet');
@@ -111,16 +123,29 @@ test('resource: false sends no resource indicator; otherwise exactly what the re
 });
 
 test('a 2025-03-26 server: without resource metadata its origin is the authorization server; without any metadata, the default endpoints there; each fallback said', () => {
-  const modern = { authorizationServerUrl: 'https://as.example.com/', resourceMetadata: { resource: 'https://mcp.example.com/mcp' }, authorizationServerMetadata: { issuer: 'https://as.example.com/' } };
+  const modern = {
+    authorizationServerUrl: 'https://as.example.com/',
+    resourceMetadata: { resource: 'https://mcp.example.com/mcp' },
+    authorizationServerMetadata: { issuer: 'https://as.example.com/' },
+  };
   assert.deepEqual(withDiscoveryFallbacks(modern, 'https://mcp.example.com/mcp'), { state: modern, notes: [] });
 
-  const originOnly = { authorizationServerUrl: 'https://mcp.example.com/', authorizationServerMetadata: { issuer: 'https://mcp.example.com/' } };
+  const originOnly = {
+    authorizationServerUrl: 'https://mcp.example.com/',
+    authorizationServerMetadata: { issuer: 'https://mcp.example.com/' },
+  };
   const { state: kept, notes: one } = withDiscoveryFallbacks(originOnly, 'https://mcp.example.com/mcp');
   assert.equal(kept, originOnly);
   assert.equal(one.length, 1);
-  assert.match(one[0], /^no protected resource metadata \(RFC 9728\): using the MCP server's origin https:\/\/mcp.example.com\/ as its authorization server/);
+  assert.match(
+    one[0],
+    /^no protected resource metadata \(RFC 9728\): using the MCP server's origin https:\/\/mcp.example.com\/ as its authorization server/,
+  );
 
-  const { state, notes } = withDiscoveryFallbacks({ authorizationServerUrl: 'https://mcp.example.com/' }, 'https://mcp.example.com/deep/mcp');
+  const { state, notes } = withDiscoveryFallbacks(
+    { authorizationServerUrl: 'https://mcp.example.com/' },
+    'https://mcp.example.com/deep/mcp',
+  );
   assert.equal(notes.length, 2);
   assert.match(notes[1], /default endpoints \/authorize, \/token and \/register/);
   assert.equal(state.authorizationServerUrl, 'https://mcp.example.com/');
@@ -155,7 +180,10 @@ test(`403 insufficient_scope makes the next login a step-up, at most ${MAX_STEP_
   challenges.forbidden('Bearer error="insufficient_scope", scope="more"', quiet);
   assert.equal(challenges.takeStepUp(), false, 'no third step-up');
   challenges.unauthorized('Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource", scope="read"');
-  assert.deepEqual([challenges.resourceMetadata, challenges.scope], ['https://mcp.example.com/.well-known/oauth-protected-resource', 'read']);
+  assert.deepEqual(
+    [challenges.resourceMetadata, challenges.scope],
+    ['https://mcp.example.com/.well-known/oauth-protected-resource', 'read'],
+  );
   challenges.unauthorized('Basic realm="x"');
   assert.equal(challenges.scope, 'read', 'a non-Bearer 401 changes nothing');
 });
@@ -173,7 +201,11 @@ test('client authentication: the method the registration named, when the server 
   assert.equal(chooseClientAuthMethod(registeredPost, ['client_secret_basic', 'client_secret_post']), 'client_secret_post');
   assert.equal(chooseClientAuthMethod(registeredPost, undefined), 'client_secret_post');
   assert.equal(chooseClientAuthMethod(registeredPost, ['client_secret_basic']), 'client_secret_basic', 'not listed: the usual order');
-  assert.equal(chooseClientAuthMethod({ ...publicClient, token_endpoint_auth_method: 'client_secret_basic' }, []), 'none', 'Basic without a secret is no choice');
+  assert.equal(
+    chooseClientAuthMethod({ ...publicClient, token_endpoint_auth_method: 'client_secret_basic' }, []),
+    'none',
+    'Basic without a secret is no choice',
+  );
   assert.equal(chooseClientAuthMethod({ ...confidential, token_endpoint_auth_method: 'none' }, ['none', 'client_secret_basic']), 'none');
 });
 
@@ -195,9 +227,24 @@ test('client authentication: with nothing that fits listed, what the client has 
 });
 
 test("client authentication: the same choice as the SDK's own for its token requests, for every list and client", () => {
-  const lists = [[], ['client_secret_basic'], ['client_secret_post'], ['none'], ['client_secret_post', 'none'], ['client_secret_basic', 'client_secret_post'], ['private_key_jwt']];
-  const clients = [confidential, publicClient, ...['client_secret_basic', 'client_secret_post', 'none'].map((method) => ({ ...confidential, token_endpoint_auth_method: method })), { ...publicClient, token_endpoint_auth_method: 'none' }];
-  for (const list of lists) for (const client of clients) assert.equal(chooseClientAuthMethod(client, list), selectClientAuthMethod(client, list), JSON.stringify({ client, list }));
+  const lists = [
+    [],
+    ['client_secret_basic'],
+    ['client_secret_post'],
+    ['none'],
+    ['client_secret_post', 'none'],
+    ['client_secret_basic', 'client_secret_post'],
+    ['private_key_jwt'],
+  ];
+  const clients = [
+    confidential,
+    publicClient,
+    ...['client_secret_basic', 'client_secret_post', 'none'].map((method) => ({ ...confidential, token_endpoint_auth_method: method })),
+    { ...publicClient, token_endpoint_auth_method: 'none' },
+  ];
+  for (const list of lists)
+    for (const client of clients)
+      assert.equal(chooseClientAuthMethod(client, list), selectClientAuthMethod(client, list), JSON.stringify({ client, list }));
 });
 
 test("client authentication: the Basic header is the SDK's own, byte for byte, for secrets with + / = % and spaces", async () => {
@@ -217,7 +264,14 @@ test("client authentication: the Basic header is the SDK's own, byte for byte, f
       sdkHeader = new Headers(init.headers).get('authorization');
       return Response.json({ access_token: 'at', token_type: 'Bearer' });
     };
-    await exchangeAuthorization(metadata.issuer, { metadata, clientInformation: client, authorizationCode: 'c', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/callback', fetchFn });
+    await exchangeAuthorization(metadata.issuer, {
+      metadata,
+      clientInformation: client,
+      authorizationCode: 'c',
+      codeVerifier: 'v',
+      redirectUri: 'http://127.0.0.1/callback',
+      fetchFn,
+    });
     const ours = { headers: new Headers(), body: new URLSearchParams(), url: metadata.token_endpoint };
     await applyClientAuthentication(chooseClientAuthMethod(client, metadata.token_endpoint_auth_methods_supported), client, ours);
     assert.ok(sdkHeader?.startsWith('Basic '), 'the SDK sent Basic');
@@ -226,7 +280,11 @@ test("client authentication: the Basic header is the SDK's own, byte for byte, f
 });
 
 test('client authentication applied: Basic in the header (id:secret raw, base64), post and none in the body, a signed assertion by the signer', async () => {
-  const request = () => ({ headers: new Headers(), body: new URLSearchParams({ grant_type: 'refresh_token' }), url: 'https://as.example.com/token' });
+  const request = () => ({
+    headers: new Headers(),
+    body: new URLSearchParams({ grant_type: 'refresh_token' }),
+    url: 'https://as.example.com/token',
+  });
   const base64Secret = { client_id: 'app-1', client_secret: 'q+8/Zw==' };
   const basic = request();
   await applyClientAuthentication('client_secret_basic', base64Secret, basic);
@@ -245,10 +303,15 @@ test('client authentication applied: Basic in the header (id:secret raw, base64)
 
   const signed = request();
   const calls = [];
-  await applyClientAuthentication('private_key_jwt', publicClient, { ...signed, metadata: { issuer: 'https://as.example.com/' } }, async (headers, body, url, metadata) => {
-    calls.push([url, metadata.issuer]);
-    body.set('client_assertion', 'jwt');
-  });
+  await applyClientAuthentication(
+    'private_key_jwt',
+    publicClient,
+    { ...signed, metadata: { issuer: 'https://as.example.com/' } },
+    async (headers, body, url, metadata) => {
+      calls.push([url, metadata.issuer]);
+      body.set('client_assertion', 'jwt');
+    },
+  );
   assert.deepEqual(calls, [['https://as.example.com/token', 'https://as.example.com/']]);
   assert.equal(signed.body.get('client_assertion'), 'jwt');
   await assert.rejects(applyClientAuthentication('private_key_jwt', publicClient, request()), /private key/);
@@ -266,12 +329,20 @@ async function deviceFlowOn(t, answers, { interval = 1, expiresIn = 60 } = {}) {
   const polls = [];
   const fetchFn = async (url) => {
     if (url.endsWith('/device')) {
-      return Response.json({ device_code: 'dc_123456', user_code: 'ABCD-EFGH', verification_uri: 'https://as.example.com/device', expires_in: expiresIn, interval });
+      return Response.json({
+        device_code: 'dc_123456',
+        user_code: 'ABCD-EFGH',
+        verification_uri: 'https://as.example.com/device',
+        expires_in: expiresIn,
+        interval,
+      });
     }
     const answer = answers[Math.min(polls.length, answers.length - 1)];
     polls.push(Date.now() - T0);
     if (answer instanceof Error) throw answer;
-    return answer === 'tokens' ? Response.json({ access_token: 'at', token_type: 'Bearer' }) : Response.json({ error: answer }, { status: answer === 'boom' ? 502 : 400 });
+    return answer === 'tokens'
+      ? Response.json({ access_token: 'at', token_type: 'Bearer' })
+      : Response.json({ error: answer }, { status: answer === 'boom' ? 502 : 400 });
   };
   const shown = [];
   let outcome;
@@ -339,14 +410,34 @@ function session(store, { refuse } = {}) {
       refreshes.push(refreshToken);
       if (refuse) throw new InvalidGrantError('refresh token is not valid');
       const n = refreshes.length;
-      return { access_token: `at_new_${refreshToken}_${n}`, refresh_token: `rt_new_${refreshToken}_${n}`, token_type: 'Bearer', obtained_at: Date.now(), expires_at: Date.now() + 3_600_000 };
+      return {
+        access_token: `at_new_${refreshToken}_${n}`,
+        refresh_token: `rt_new_${refreshToken}_${n}`,
+        token_type: 'Bearer',
+        obtained_at: Date.now(),
+        expires_at: Date.now() + 3_600_000,
+      };
     },
   };
-  const tokens = new TokenSession({ url: SERVER, store, flows: new FlowLog(quiet), grants, refreshAttempts: 1, lockTimeoutMs: 5000, configuredClient: false });
+  const tokens = new TokenSession({
+    url: SERVER,
+    store,
+    flows: new FlowLog(quiet),
+    grants,
+    refreshAttempts: 1,
+    lockTimeoutMs: 5000,
+    configuredClient: false,
+  });
   return { tokens, refreshes };
 }
 
-const hourToken = (now) => ({ access_token: 'at_first', refresh_token: 'rt_first', token_type: 'Bearer', obtained_at: now, expires_at: now + 3_600_000 });
+const hourToken = (now) => ({
+  access_token: 'at_first',
+  refresh_token: 'rt_first',
+  token_type: 'Bearer',
+  obtained_at: now,
+  expires_at: now + 3_600_000,
+});
 
 test('token session: the access token is used as it is until a minute before it expires; then refreshed once, before use, and stored first', async (t) => {
   const now = Date.now();
@@ -377,7 +468,7 @@ test('token session: a sibling process that refreshed first is followed, so a ro
   assert.equal(await second.tokens.accessToken(), 'at_first');
   t.mock.timers.tick(3_600_000);
   assert.equal(await first.tokens.accessToken(), 'at_new_rt_first_1');
-  assert.equal(await second.tokens.accessToken(), 'at_new_rt_first_1', 'the sibling\'s token, from the store');
+  assert.equal(await second.tokens.accessToken(), 'at_new_rt_first_1', "the sibling's token, from the store");
   assert.deepEqual([first.refreshes, second.refreshes], [['rt_first'], []]);
   // A 401 for the token the sibling already replaced: that one is used, not another refresh.
   assert.equal((await second.tokens.refresh('at_first')).access_token, 'at_new_rt_first_1');

@@ -20,7 +20,20 @@ test('the published files run on their own: stdio and HTTP servers, with only th
   }
   mkdirSync(join(dir, 'node_modules'));
   // `open` and its own dependencies, as npm would install them.
-  const runtime = ['open', 'default-browser', 'default-browser-id', 'bundle-name', 'run-applescript', 'define-lazy-prop', 'is-inside-container', 'is-docker', 'is-wsl', 'wsl-utils', 'powershell-utils', 'is-in-ssh'];
+  const runtime = [
+    'open',
+    'default-browser',
+    'default-browser-id',
+    'bundle-name',
+    'run-applescript',
+    'define-lazy-prop',
+    'is-inside-container',
+    'is-docker',
+    'is-wsl',
+    'wsl-utils',
+    'powershell-utils',
+    'is-in-ssh',
+  ];
   for (const name of runtime) {
     try {
       symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name));
@@ -39,13 +52,18 @@ test('the published files run on their own: stdio and HTTP servers, with only th
   const list = await runCli(['list', '--json', '--config', join(dir, 'cfg.json')], { cwd: dir, bin: join(dir, 'bin/gateway.js') });
   assert.equal(list.status, 0, list.stderr);
   const states = JSON.parse(list.stdout).servers.map((s) => [s.name, s.state, s.tools.length > 0]);
-  assert.deepEqual(states, [['local', 'ready', true], ['web', 'ready', true]]);
+  assert.deepEqual(states, [
+    ['local', 'ready', true],
+    ['web', 'ready', true],
+  ]);
 });
 
 test('the bundle holds only chunks it loads: a build starts from an empty dist/, so no stale chunk of an earlier build is published', () => {
   const bundle = join(ROOT, 'dist/bundle');
   const chunks = readdirSync(join(bundle, 'chunks')).filter((name) => name.endsWith('.mjs'));
-  const code = ['gateway.mjs', ...chunks.map((name) => `chunks/${name}`)].map((file) => readFileSync(join(bundle, file), 'utf8')).join('\n');
+  const code = ['gateway.mjs', ...chunks.map((name) => `chunks/${name}`)]
+    .map((file) => readFileSync(join(bundle, file), 'utf8'))
+    .join('\n');
   const unused = chunks.filter((name) => !code.includes(`/${name}"`) && !code.includes(`./${name}"`));
   assert.deepEqual(unused, []);
   assert.ok(chunks.length > 3);

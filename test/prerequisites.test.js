@@ -21,8 +21,14 @@ function run(extraEnv) {
 test('missing prerequisites: each test that needs one is skipped with a one-line reason, and the run passes', () => {
   const { status, out } = run({});
   assert.equal(status, 0, out);
-  assert.match(out, /^ok 1 - needs chromium # SKIP needs chromium: CHROMIUM_PATH=\/nonexistent\/chromium is not an executable \(apt-get install chromium; \.ci\/run installs it\)$/m);
-  assert.match(out, /^ok 2 - needs keyring # SKIP needs keyring: no dbus-run-session or gnome-keyring-daemon on PATH \(apt-get install dbus gnome-keyring; \.ci\/run installs it\)$/m);
+  assert.match(
+    out,
+    /^ok 1 - needs chromium # SKIP needs chromium: CHROMIUM_PATH=\/nonexistent\/chromium is not an executable \(apt-get install chromium; \.ci\/run installs it\)$/m,
+  );
+  assert.match(
+    out,
+    /^ok 2 - needs keyring # SKIP needs keyring: no dbus-run-session or gnome-keyring-daemon on PATH \(apt-get install dbus gnome-keyring; \.ci\/run installs it\)$/m,
+  );
   assert.match(out, /^ok 3 - needs openssl # SKIP needs openssl: no openssl on PATH \(apt-get install openssl; \.ci\/run installs it\)$/m);
   assert.match(out, /^# skipped 3$/m);
 });
@@ -53,6 +59,9 @@ test('present prerequisites: the tests that need them run', () => {
   const { status, out } = run({ PATH: bin, CHROMIUM_PATH: '' });
   assert.equal(status, 0, out);
   assert.match(out, /^ok 1 - needs chromium$/m);
-  assert.match(out, /^ok 2 - needs keyring$|^ok 2 - needs keyring # SKIP needs keyring: the optional package @napi-rs\/keyring does not load/m);
+  assert.match(
+    out,
+    /^ok 2 - needs keyring$|^ok 2 - needs keyring # SKIP needs keyring: the optional package @napi-rs\/keyring does not load/m,
+  );
   assert.match(out, /^ok 3 - needs openssl$/m);
 });

@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { GATEWAY, isolatedHome, trackedGateways, stdioServer, tempDir, toolNames, waitFor, isAlive, writeConfig } from './helpers/gatewayProcess.js';
+import {
+  GATEWAY,
+  isolatedHome,
+  trackedGateways,
+  stdioServer,
+  tempDir,
+  toolNames,
+  waitFor,
+  isAlive,
+  writeConfig,
+} from './helpers/gatewayProcess.js';
 
 const gateway = trackedGateways();
 const leftovers = [];
@@ -61,8 +71,14 @@ test('a server removed from the config while serving is ended with its whole gro
 
 test('gateway list interrupted by SIGINT (as Ctrl-C would) ends the groups it started, then dies of the signal', async () => {
   const dir = tempDir();
-  const configPath = writeConfig({ mcpServers: { stubborn: wrappedStubbornServer(dir), slow: stdioServer('slow', { FIXTURE_MODE: 'hang-at-connect' }) } }, dir);
-  const list = spawn(process.execPath, [GATEWAY, 'list', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...isolatedHome() } });
+  const configPath = writeConfig(
+    { mcpServers: { stubborn: wrappedStubbornServer(dir), slow: stdioServer('slow', { FIXTURE_MODE: 'hang-at-connect' }) } },
+    dir,
+  );
+  const list = spawn(process.execPath, [GATEWAY, 'list', '--config', configPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...isolatedHome() },
+  });
   let stderr = '';
   list.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) => list.on('exit', (code, signal) => resolve({ code, signal })));

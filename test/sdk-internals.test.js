@@ -17,7 +17,10 @@ test('an SDK without what the fast path relies on is refused at start, naming th
   const original = Protocol.prototype.setRequestHandler;
   delete Protocol.prototype.setRequestHandler;
   try {
-    assert.throws(() => assertSdkInternals(), (error) => error instanceof SdkInternalsError && /Protocol\.prototype\.setRequestHandler.*1\.32\.2.*npm ci/.test(error.message));
+    assert.throws(
+      () => assertSdkInternals(),
+      (error) => error instanceof SdkInternalsError && /Protocol\.prototype\.setRequestHandler.*1\.32\.2.*npm ci/.test(error.message),
+    );
   } finally {
     Protocol.prototype.setRequestHandler = original;
   }
@@ -27,7 +30,10 @@ test('a line over the limit is dropped with a clear error, and the lines after i
   const buffer = new LineMessageBuffer(100);
   buffer.append(line(ping(1)));
   assert.deepEqual(buffer.readMessage(), ping(1));
-  assert.throws(() => buffer.append(Buffer.from(`{"jsonrpc":"2.0","id":2,"result":"${'x'.repeat(120)}`)), (error) => error instanceof LineTooLongError && /longer than/.test(error.message));
+  assert.throws(
+    () => buffer.append(Buffer.from(`{"jsonrpc":"2.0","id":2,"result":"${'x'.repeat(120)}`)),
+    (error) => error instanceof LineTooLongError && /longer than/.test(error.message),
+  );
   buffer.append(Buffer.from('x'.repeat(500))); // The rest of the long line, still dropped.
   buffer.append(Buffer.concat([Buffer.from('xx"}\n'), line(ping(3))]));
   assert.deepEqual(buffer.readMessage(), ping(3));

@@ -17,7 +17,10 @@ npm error 404
 npm error 404 Note that you can also install from a
 npm error 404 tarball, folder, http url, or git url.
 npm error A complete log of this run can be found in: /home/me/.npm/_logs/2025-05-01T10_00_00_000Z-debug-0.log`);
-  assert.equal(meaningfulStderrLine(out), 'npm error 404 Not Found - GET https://registry.npmjs.org/@modelcontextprotocol%2fserver-nonexistent - Not found');
+  assert.equal(
+    meaningfulStderrLine(out),
+    'npm error 404 Not Found - GET https://registry.npmjs.org/@modelcontextprotocol%2fserver-nonexistent - Not found',
+  );
 });
 
 test('the same with npm 8 (npm ERR!, the log path on a line of its own)', () => {
@@ -49,7 +52,10 @@ npm error network
 npm error network If you are behind a proxy, please make sure that the
 npm error network 'proxy' config is set properly.  See: 'npm help config'
 npm error A complete log of this run can be found in: /home/me/.npm/_logs/2025-05-01T10_00_00_000Z-debug-0.log`);
-  assert.match(meaningfulStderrLine(out), /^npm error network request to https:\/\/registry\.npmjs\.org\/\S+ failed, reason: getaddrinfo ENOTFOUND/);
+  assert.match(
+    meaningfulStderrLine(out),
+    /^npm error network request to https:\/\/registry\.npmjs\.org\/\S+ failed, reason: getaddrinfo ENOTFOUND/,
+  );
 });
 
 test('npx of a package without a binary', () => {
@@ -114,7 +120,10 @@ test('uvx of a package that is not in the index: the line that says so, without 
   const out = lines(`
   × No solution found when resolving tool dependencies:
   ╰─▶ Because mcp-server-nope was not found in the package registry and you require mcp-server-nope, we can conclude that your requirements are unsatisfiable.`);
-  assert.equal(meaningfulStderrLine(out), 'Because mcp-server-nope was not found in the package registry and you require mcp-server-nope, we can conclude that your requirements are unsatisfiable.');
+  assert.equal(
+    meaningfulStderrLine(out),
+    'Because mcp-server-nope was not found in the package registry and you require mcp-server-nope, we can conclude that your requirements are unsatisfiable.',
+  );
 });
 
 test('node on a missing file: the Error line, not the stack, the object dump or the version', () => {

@@ -64,14 +64,25 @@ test('a server that keeps refusing after the step-up: the call fails saying so, 
 
   const refused = await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'never' } });
   assert.equal(refused.isError, true);
-  assert.match(textOf(refused), /could not complete echo: the server refused this call for want of permissions \(HTTP 403 insufficient_scope\) even after a login for more permissions: it asks for admin, which the login for more permissions already asked for; the authorization server did not grant it; the gateway does not log in again for it/);
+  assert.match(
+    textOf(refused),
+    /could not complete echo: the server refused this call for want of permissions \(HTTP 403 insufficient_scope\) even after a login for more permissions: it asks for admin, which the login for more permissions already asked for; the authorization server did not grant it; the gateway does not log in again for it/,
+  );
   assert.equal(browserLaunches(env).length, 2, 'the step-up tab, and no other');
   assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['admin', 'read']);
-  assert.deepEqual(callsOf(f, 'never').map((call) => call.status), [403, 403], 'sent again once, not more');
+  assert.deepEqual(
+    callsOf(f, 'never').map((call) => call.status),
+    [403, 403],
+    'sent again once, not more',
+  );
 
   const again = await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'later' } });
   assert.match(textOf(again), /even after a login for more permissions/);
-  assert.deepEqual(callsOf(f, 'later').map((call) => call.status), [403], 'no login, not sent again');
+  assert.deepEqual(
+    callsOf(f, 'later').map((call) => call.status),
+    [403],
+    'no login, not sent again',
+  );
   await sleep(500);
   assert.equal(browserLaunches(env).length, 2, 'no second tab');
   // Calls that need no more than is held still work.
@@ -89,7 +100,10 @@ test("meta mode's execute_tool (a request through the SDK client): held for the 
   assert.equal(textOf(result), 'oauth:meta', gw.stderr());
   assert.equal(browserLaunches(env).length, 2);
   assert.deepEqual(f.records.authorizeRequests[1].scopes.sort(), ['read', 'write']);
-  assert.deepEqual(callsOf(f, 'meta').map((call) => call.status), [403, 200]);
+  assert.deepEqual(
+    callsOf(f, 'meta').map((call) => call.status),
+    [403, 200],
+  );
 });
 
 test('a server that requires more scopes for everything (403 on every request): the call is held, answered after the step-up, and the server stays ready', async () => {
@@ -106,7 +120,10 @@ test('a server that requires more scopes for everything (403 on every request): 
   // One that then wants yet another scope within the minute: the browser-tab limit (two a minute) holds, and the call's error says so.
   f.knobs.requiredScopes = ['admin'];
   const refused = await gw.client.callTool({ name: 'docs__echo', arguments: { text: 'x' } });
-  assert.match(textOf(refused), /needs more permissions for this, and the login for them failed \(docs needed two logins within a minute; not opening another browser tab.*\); the call was not sent again/);
+  assert.match(
+    textOf(refused),
+    /needs more permissions for this, and the login for them failed \(docs needed two logins within a minute; not opening another browser tab.*\); the call was not sent again/,
+  );
   await sleep(1000);
   assert.equal(browserLaunches(env).length, 2, 'no third tab');
   assert.equal(f.records.authorizeRequests.length, 2);
@@ -122,7 +139,10 @@ test('the same challenge after a step-up brings no login, and says why; a scope 
   assert.equal(challenges.takeStepUp(), true);
   challenges.forbidden('Bearer error="insufficient_scope", scope="write"', quiet);
   assert.equal(challenges.takeStepUp(), false, 'no second login for the same scope');
-  assert.match(challenges.noStepUp, /asks for write, which the login for more permissions already asked for; the authorization server did not grant it/);
+  assert.match(
+    challenges.noStepUp,
+    /asks for write, which the login for more permissions already asked for; the authorization server did not grant it/,
+  );
   challenges.forbidden('Bearer error="invalid_token"', quiet);
   assert.equal(challenges.noStepUp, undefined, 'only the last 403 counts');
   challenges.forbidden('Bearer error="insufficient_scope", scope="write admin"', quiet);

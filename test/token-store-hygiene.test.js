@@ -4,7 +4,19 @@
 // at start. Real files in a temporary store; a real `gateway serve` for the warnings on stderr.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TokenStore } from '../dist/oauth/tokenStore.js';
@@ -68,7 +80,10 @@ test('a symbolic link in place of a token file or a server directory is refused:
   await assert.rejects(store2.readTokens(URL_A), /is a symbolic link/);
   await assert.rejects(store2.writeTokens(URL_A, tokens()), /is a symbolic link/);
   await assert.rejects(store2.writeMeta(URL_A, 'browser', '{}'), /is a symbolic link/);
-  await assert.rejects(store2.withLock(URL_A, async () => 'ran'), /is a symbolic link/);
+  await assert.rejects(
+    store2.withLock(URL_A, async () => 'ran'),
+    /is a symbolic link/,
+  );
   assert.deepEqual(readdirSync(other), [], 'nothing was written through the link');
 });
 
@@ -92,19 +107,28 @@ test('a file owned by another user is refused with what to do (the check, with a
   writeFileSync(path, '{}', { mode: 0o600 });
   const me = statSync(path).uid;
   await checkPrivateFile(path, { uid: me });
-  await assert.rejects(checkPrivateFile(path, { uid: me + 1 }), new RegExp(`tokens\\.json is owned by another user \\(uid ${me}; this is uid ${me + 1}\\).*Remove it .* or give it to this user \\(chown\\)`));
+  await assert.rejects(
+    checkPrivateFile(path, { uid: me + 1 }),
+    new RegExp(
+      `tokens\\.json is owned by another user \\(uid ${me}; this is uid ${me + 1}\\).*Remove it .* or give it to this user \\(chown\\)`,
+    ),
+  );
 });
 
-test('a token file really owned by another user is refused for reading and writing', { skip: !isRoot && 'needs root to chown a file to another user' }, async () => {
-  const root = tempDir('gw-hygiene-');
-  const store = new TokenStore(root);
-  await store.writeTokens(URL_A, tokens());
-  const file = join(store.dirFor(URL_A), 'tokens.json');
-  chownSync(file, 65534, 65534);
-  await assert.rejects(store.readTokens(URL_A), /is owned by another user \(uid 65534; this is uid 0\)/);
-  await assert.rejects(store.writeTokens(URL_A, tokens('at_other_0123456789')), /owned by another user/);
-  assert.equal(statSync(file).uid, 65534, 'left as it was');
-});
+test(
+  'a token file really owned by another user is refused for reading and writing',
+  { skip: !isRoot && 'needs root to chown a file to another user' },
+  async () => {
+    const root = tempDir('gw-hygiene-');
+    const store = new TokenStore(root);
+    await store.writeTokens(URL_A, tokens());
+    const file = join(store.dirFor(URL_A), 'tokens.json');
+    chownSync(file, 65534, 65534);
+    await assert.rejects(store.readTokens(URL_A), /is owned by another user \(uid 65534; this is uid 0\)/);
+    await assert.rejects(store.writeTokens(URL_A, tokens('at_other_0123456789')), /owned by another user/);
+    assert.equal(statSync(file).uid, 65534, 'left as it was');
+  },
+);
 
 test('temporary files an interrupted write left are removed at start; a fresh one (a write in progress) is kept', async () => {
   const root = tempDir('gw-hygiene-');

@@ -30,7 +30,12 @@ const STATES = {
   disabled: { status: 'disabled' },
   connecting: { status: 'connecting' },
   ready: { status: 'ready' },
-  loggingIn: { status: 'needs-auth', reason: 'waiting for the login to finish in the browser', authorizationUrl: 'https://as.example/authorize?x=1', loginInProgress: true },
+  loggingIn: {
+    status: 'needs-auth',
+    reason: 'waiting for the login to finish in the browser',
+    authorizationUrl: 'https://as.example/authorize?x=1',
+    loginInProgress: true,
+  },
   loginBlocked: { status: 'needs-auth', reason: 'runs headless', loginInProgress: false },
   reconnecting: { status: 'reconnecting', reason: 'process exited', attempt: 2, nextAttemptAt: T0 + 4200 },
   failed: { status: 'failed', reason: 'command not found: x' },
@@ -50,7 +55,10 @@ test('describeState: the words gateway list prints, with the reason, the login U
   t.mock.timers.enable({ apis: ['Date'], now: T0 });
   assert.equal(describeState(STATES.ready), 'ready');
   assert.equal(describeState(STATES.failed), 'failed: command not found: x');
-  assert.equal(describeState(STATES.loggingIn), 'needs-auth: waiting for the login to finish in the browser (open https://as.example/authorize?x=1)');
+  assert.equal(
+    describeState(STATES.loggingIn),
+    'needs-auth: waiting for the login to finish in the browser (open https://as.example/authorize?x=1)',
+  );
   assert.equal(describeState(STATES.loginBlocked), 'needs-auth: runs headless');
   assert.equal(describeState(STATES.reconnecting), 'reconnecting (attempt 2, next in 5 s): process exited');
   t.mock.timers.tick(4200);
@@ -166,7 +174,10 @@ test('explainFailure, stdio: a missing or non-executable command, and a process 
 });
 
 test('explainFailure, HTTP: a 401 no login cured, the login\'s own failures as "login failed", and a server that cannot be reached', async () => {
-  assert.equal(explainFailure(http, new Error('Unauthorized'), 401, undefined), 'the server requires an OAuth login (HTTP 401) and none succeeded');
+  assert.equal(
+    explainFailure(http, new Error('Unauthorized'), 401, undefined),
+    'the server requires an OAuth login (HTTP 401) and none succeeded',
+  );
   for (const error of [
     new OAuthFlowError('access_denied', 'access_denied: the user said no'),
     new UnsafeAuthorizationServerError('does not offer PKCE with S256'),
@@ -180,7 +191,10 @@ test('explainFailure, HTTP: a 401 no login cured, the login\'s own failures as "
   const store = new TokenStoreUnavailableError('the OS keychain is not available');
   assert.equal(explainFailure(http, store, undefined, undefined), 'the OS keychain is not available');
   const refused = await refusedFetch();
-  assert.match(explainFailure({ ...http, url: 'http://127.0.0.1:1/mcp' }, refused, undefined, undefined), /^cannot reach http:\/\/127\.0\.0\.1:1\/mcp: connection refused \(is the server running\?\)$/);
+  assert.match(
+    explainFailure({ ...http, url: 'http://127.0.0.1:1/mcp' }, refused, undefined, undefined),
+    /^cannot reach http:\/\/127\.0\.0\.1:1\/mcp: connection refused \(is the server running\?\)$/,
+  );
   const notFound = Object.assign(new TypeError('fetch failed'), { cause: errno('ENOTFOUND') });
   assert.equal(explainFailure(http, notFound, undefined, undefined), 'cannot reach http://127.0.0.1:9/mcp: host not found');
 });
@@ -208,10 +222,18 @@ test('readRequestFailure: 401 logs in again; 403 steps up while allowed; the aut
     message: 'the server asked for a new login; logging in again (retry the call once it is ready)',
   });
   assert.equal(readRequestFailure(http, new Error('x'), 403, () => true).act, 'step-up');
-  assert.deepEqual(readRequestFailure(http, new Error('x'), 403, () => false), { act: 'none' }, 'no more step-ups: the 403 is the call\'s own');
+  assert.deepEqual(
+    readRequestFailure(http, new Error('x'), 403, () => false),
+    { act: 'none' },
+    "no more step-ups: the 403 is the call's own",
+  );
 
   const down = readRequestFailure(http, new TransientAuthError('token refresh failed 4 times: HTTP 503'), undefined, never);
-  assert.deepEqual(down, { act: 'auth-unavailable', retry: true, message: 'token refresh failed 4 times: HTTP 503; the gateway retries in the background' });
+  assert.deepEqual(down, {
+    act: 'auth-unavailable',
+    retry: true,
+    message: 'token refresh failed 4 times: HTTP 503; the gateway retries in the background',
+  });
   assert.deepEqual(readRequestFailure(http, new LockTimeoutError('/s/lock', { pid: 42 }, 90_000), undefined, never).retry, true);
   assert.deepEqual(readRequestFailure(http, new OAuthFlowError('refresh_refused', 'the token refresh was refused'), undefined, never), {
     act: 'auth-unavailable',
@@ -228,5 +250,9 @@ test('readRequestFailure: 401 logs in again; 403 steps up while allowed; the aut
   });
   assert.deepEqual(readRequestFailure(stdio, refused, undefined, never), { act: 'none' }, 'a stdio server is not reconnected for a fetch');
   assert.deepEqual(readRequestFailure(http, new Error('tool failed'), 500, never), { act: 'none' });
-  assert.deepEqual(readRequestFailure(http, new LoginRequiredError('headless'), undefined, never), { act: 'none' }, 'a login that cannot start is not the authorization server down');
+  assert.deepEqual(
+    readRequestFailure(http, new LoginRequiredError('headless'), undefined, never),
+    { act: 'none' },
+    'a login that cannot start is not the authorization server down',
+  );
 });

@@ -36,32 +36,60 @@ test('tokenize splits snake_case, kebab-case and camelCase, drops stop words, fo
   assert.deepEqual(tokenize('bus gas'), ['bus', 'gas'], 'short words are left alone');
 });
 
-test('tokenize: a synonym meets its own word forms ("scheduled" finds schedule_meeting as "schedule" does)', { todo: 'synonyms are looked up before stemming: "schedule" folds to "creat", "scheduled" stays "schedul"' }, () => {
-  assert.deepEqual(tokenize('scheduled'), tokenize('schedule'));
-  assert.deepEqual(tokenize('opening'), tokenize('open'));
-});
+test(
+  'tokenize: a synonym meets its own word forms ("scheduled" finds schedule_meeting as "schedule" does)',
+  { todo: 'synonyms are looked up before stemming: "schedule" folds to "creat", "scheduled" stays "schedul"' },
+  () => {
+    assert.deepEqual(tokenize('scheduled'), tokenize('schedule'));
+    assert.deepEqual(tokenize('opening'), tokenize('open'));
+  },
+);
 
 test('BM25: a match in the name outranks one in the description; a rare term outranks a common one', () => {
-  const doc = (name, description) => ({ item: name, fields: [{ text: name, weight: 3 }, { text: description, weight: 1 }] });
+  const doc = (name, description) => ({
+    item: name,
+    fields: [
+      { text: name, weight: 3 },
+      { text: description, weight: 1 },
+    ],
+  });
   const index = new Bm25Index([
     doc('send_message', 'Send a chat message to a channel'),
     doc('list_channels', 'List every channel; each message lives in one'),
     doc('get_forecast', 'The weather forecast for a place'),
     doc('delete_message', 'Delete a message'),
   ]);
-  assert.deepEqual(index.search('message').map((r) => r.item).slice(0, 2).sort(), ['delete_message', 'send_message']);
+  assert.deepEqual(
+    index
+      .search('message')
+      .map((r) => r.item)
+      .slice(0, 2)
+      .sort(),
+    ['delete_message', 'send_message'],
+  );
   assert.ok(index.search('message').findIndex((r) => r.item === 'list_channels') === 2, 'the description-only match comes last');
   // "forecast" is in one document, "message" in three: the rare word decides.
   assert.equal(index.search('forecast message')[0].item, 'get_forecast');
   assert.deepEqual(index.search('nothing here matches'), []);
   assert.equal(index.search('message', 1).length, 1);
   const scores = index.search('message').map((r) => r.score);
-  assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+  assert.deepEqual(
+    scores,
+    [...scores].sort((a, b) => b - a),
+    'best first',
+  );
 });
 
 test('BM25 over the 200-tool corpus: the right tool is in the top 3 for every query', () => {
   const documents = Object.entries(toolCorpus()).flatMap(([server, tools]) =>
-    tools.map((tool) => ({ item: `${server}.${tool.name}`, fields: [{ text: tool.name, weight: 3 }, { text: tool.description, weight: 1 }, { text: server, weight: 1 }] })),
+    tools.map((tool) => ({
+      item: `${server}.${tool.name}`,
+      fields: [
+        { text: tool.name, weight: 3 },
+        { text: tool.description, weight: 1 },
+        { text: server, weight: 1 },
+      ],
+    })),
   );
   const index = new Bm25Index(documents);
   const misses = QUERIES.filter(([query, server, tool]) => !index.search(query, 3).some((r) => r.item === `${server}.${tool}`));
@@ -105,9 +133,14 @@ function relayFor(t, servers, { maxInFlight, raw } = {}) {
   return { relay, toClient, rawLines, logLines: lines };
 }
 
-const callRequest = (id, name, extra = {}) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { text: 'x' }, ...extra } });
+const callRequest = (id, name, extra = {}) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name, arguments: { text: 'x' }, ...extra },
+});
 
-test('relay: a call goes to its server under the tool\'s own name and a gateway id; the answer comes back under the client\'s id', (t) => {
+test("relay: a call goes to its server under the tool's own name and a gateway id; the answer comes back under the client's id", (t) => {
   const a = standIn('a');
   const { relay, toClient } = relayFor(t, { a });
   assert.equal(relay.fromClient(callRequest(7, 'a__echo')), true);
@@ -131,7 +164,11 @@ test('relay: what it does not take falls through to the SDK server (unknown tool
   const { relay } = relayFor(t, { a });
   assert.equal(relay.fromClient(callRequest(1, 'nope__echo')), false);
   assert.equal(relay.fromClient({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), false);
-  assert.equal(relay.fromClient({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 99 } }), false, 'a cancellation of a call it does not hold');
+  assert.equal(
+    relay.fromClient({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 99 } }),
+    false,
+    'a cancellation of a call it does not hold',
+  );
   a.state = { status: 'reconnecting', reason: 'process exited', attempt: 1, nextAttemptAt: 0 };
   assert.equal(relay.fromClient(callRequest(3, 'a__echo')), false);
   assert.deepEqual(a.sent, []);
@@ -155,13 +192,16 @@ test('relay: past the in-flight limit a call fails at once saying why; a finishe
   assert.equal(a.sent.length, 1, 'the second call never reached the server');
   assert.equal(toClient[0].id, 2);
   assert.equal(toClient[0].result.isError, true);
-  assert.match(toClient[0].result.content[0].text, /Server "a" already has 1 calls in flight, the gateway's limit \(gateway\.maxCallsInFlight\)/);
+  assert.match(
+    toClient[0].result.content[0].text,
+    /Server "a" already has 1 calls in flight, the gateway's limit \(gateway\.maxCallsInFlight\)/,
+  );
   relay.fromServer(a, { jsonrpc: '2.0', id: 'gw-1', result: {} });
   relay.fromClient(callRequest(3, 'a__echo'));
   assert.equal(a.sent.length, 2, 'the third went through');
 });
 
-test('relay: a call times out after the server\'s timeout: the client gets why, the server a cancellation', (t) => {
+test("relay: a call times out after the server's timeout: the client gets why, the server a cancellation", (t) => {
   const a = standIn('a', { timeout: 300 });
   const { relay, toClient, logLines } = relayFor(t, { a });
   relay.fromClient(callRequest(5, 'a__sleep'));
@@ -174,7 +214,11 @@ test('relay: a call times out after the server\'s timeout: the client gets why, 
     id: 5,
     result: { isError: true, content: [{ type: 'text', text: 'Server "a" could not complete sleep: timed out after 300 ms' }] },
   });
-  assert.deepEqual(a.sent.at(-1), { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'gw-1', reason: 'timed out after 300 ms' } });
+  assert.deepEqual(a.sent.at(-1), {
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId: 'gw-1', reason: 'timed out after 300 ms' },
+  });
   assert.match(logLines.join('\n'), /call to a__sleep failed: timed out after 300 ms/);
   // The late answer is dropped.
   assert.equal(relay.fromServer(a, { jsonrpc: '2.0', id: 'gw-1', result: {} }), false);
@@ -184,7 +228,11 @@ test('relay: progress for a call reaches the client and restarts its timeout; pr
   const a = standIn('a', { timeout: 100 });
   const { relay, toClient } = relayFor(t, { a });
   relay.fromClient(callRequest(1, 'a__progress', { _meta: { progressToken: 'p1' } }));
-  const progress = (token) => ({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 1, total: 3 } });
+  const progress = (token) => ({
+    jsonrpc: '2.0',
+    method: 'notifications/progress',
+    params: { progressToken: token, progress: 1, total: 3 },
+  });
   t.mock.timers.tick(80);
   assert.equal(relay.fromServer(a, progress('p1')), true);
   assert.equal(relay.fromServer(a, progress('other')), false);
@@ -195,12 +243,19 @@ test('relay: progress for a call reaches the client and restarts its timeout; pr
   assert.match(toClient[1].result.content[0].text, /timed out after 100 ms/);
 });
 
-test('relay: the client\'s cancellation reaches the server under the gateway\'s id, and the call is over', (t) => {
+test("relay: the client's cancellation reaches the server under the gateway's id, and the call is over", (t) => {
   const a = standIn('a');
   const { relay, toClient } = relayFor(t, { a });
   relay.fromClient(callRequest('c9', 'a__sleep'));
-  assert.equal(relay.fromClient({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c9', reason: 'user pressed stop' } }), true);
-  assert.deepEqual(a.sent.at(-1), { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'gw-1', reason: 'user pressed stop' } });
+  assert.equal(
+    relay.fromClient({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'c9', reason: 'user pressed stop' } }),
+    true,
+  );
+  assert.deepEqual(a.sent.at(-1), {
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId: 'gw-1', reason: 'user pressed stop' },
+  });
   assert.equal(relay.fromServer(a, { jsonrpc: '2.0', id: 'gw-1', result: {} }), false);
   assert.deepEqual(toClient, [], 'a cancelled request is not answered (the client stopped waiting)');
 });
@@ -213,11 +268,15 @@ test('relay: a server that goes away fails its calls in flight with the reason, 
   relay.fromClient(callRequest(2, 'b__sleep'));
   a.state = { status: 'reconnecting', reason: 'process exited', attempt: 1, nextAttemptAt: 0 };
   relay.serverGone(a);
-  assert.deepEqual(toClient.map((m) => [m.id, m.result.content[0].text]), [
-    [1, 'Server "a" could not complete sleep: the server disconnected during the call (process exited; the gateway is reconnecting it)'],
-  ]);
+  assert.deepEqual(
+    toClient.map((m) => [m.id, m.result.content[0].text]),
+    [[1, 'Server "a" could not complete sleep: the server disconnected during the call (process exited; the gateway is reconnecting it)']],
+  );
   relay.serverGone(b, 'connection closed by the server');
-  assert.equal(toClient[1].result.content[0].text, 'Server "b" could not complete sleep: the server disconnected during the call (connection closed by the server)');
+  assert.equal(
+    toClient[1].result.content[0].text,
+    'Server "b" could not complete sleep: the server disconnected during the call (connection closed by the server)',
+  );
 });
 
 test('relay: a call the server cannot be sent fails with why', async (t) => {
@@ -248,7 +307,16 @@ test('relay: a large answer line is passed on as it is, only its id swapped; a l
 
 /** Catalogs whose signature the test sets; each counts its rebuilds. */
 function catalogs() {
-  const make = () => ({ value: 'v1', rebuilds: 0, rebuild() { this.rebuilds++; }, signature() { return this.value; } });
+  const make = () => ({
+    value: 'v1',
+    rebuilds: 0,
+    rebuild() {
+      this.rebuilds++;
+    },
+    signature() {
+      return this.value;
+    },
+  });
   return { tools: make(), resources: make(), prompts: make() };
 }
 
@@ -312,7 +380,7 @@ test('list_changed: many changes together give one notification per list (coales
   assert.deepEqual(sent.sort(), ['resources', 'tools']);
 });
 
-test('list_changed: a fixed list (meta mode\'s tools) is never notified', (t) => {
+test("list_changed: a fixed list (meta mode's tools) is never notified", (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { lists, sent, box } = notices({ fixed: new Set(['tools']) });
   box.initialized();
@@ -393,7 +461,10 @@ test('startup gate: at the deadline the first list is answered without the late 
   assert.equal(await settled(first), false);
   t.mock.timers.tick(1);
   assert.equal(await settled(first), true);
-  assert.equal(lines.at(-1), 'warn: answering the first list without slow: not started after 3000 ms (gateway.startupTimeout); their tools follow with list_changed');
+  assert.equal(
+    lines.at(-1),
+    'warn: answering the first list without slow: not started after 3000 ms (gateway.startupTimeout); their tools follow with list_changed',
+  );
 });
 
 test('startup gate: the deadline runs from start(); nobody waiting, nothing is said; close() opens it', async (t) => {
@@ -423,10 +494,14 @@ test('a server is told exactly the sampling, elicitation and roots capabilities 
   assert.deepEqual(relayedClientCapabilities({ roots: {} }), { roots: {} });
 });
 
-test('gateway instructions: each server\'s under its name; none without any; cut at 2,000 characters a server and 8,000 in all', () => {
+test("gateway instructions: each server's under its name; none without any; cut at 2,000 characters a server and 8,000 in all", () => {
   const server = (name, instructions, status = 'ready') => ({ name, instructions, state: { status } });
   assert.equal(gatewayInstructions([server('a', undefined), server('b', '   ')]), undefined);
-  const text = gatewayInstructions([server('a', '  Use a for arithmetic.  '), server('off', 'Never shown', 'disabled'), server('b', 'B does echoes.')]);
+  const text = gatewayInstructions([
+    server('a', '  Use a for arithmetic.  '),
+    server('off', 'Never shown', 'disabled'),
+    server('b', 'B does echoes.'),
+  ]);
   assert.equal(
     text,
     'This gateway combines several MCP servers. Their tools are named <server>__<tool>. What each server says of itself:\n\n## a\nUse a for arithmetic.\n\n## b\nB does echoes.',

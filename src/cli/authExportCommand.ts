@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { GatewayConfig } from '../config/types.js';
 import { UsageError } from '../shared/errors.js';
-import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { Logger } from '../log/logger.js';
-import { writeFileAtomic } from '../oauth/atomicFile.js';
+import { writeFileAtomic } from '../shared/atomicFile.js';
 import { createBundle, type BundledLogin } from '../oauth/loginBundle.js';
 import { allTargets, configuredTargets } from './authTargets.js';
 import { ExitCode } from './exitCodes.js';
@@ -29,7 +29,11 @@ export async function authExport(config: GatewayConfig | undefined, names: strin
   const targets = names.length ? configuredTargets(config, names) : await allTargets(config, store);
   const logins: BundledLogin[] = [];
   for (const target of targets) {
-    const [tokens, client, discovery] = await Promise.all([store.readTokens(target.url), store.readClient(target.url), store.readDiscovery(target.url)]);
+    const [tokens, client, discovery] = await Promise.all([
+      store.readTokens(target.url),
+      store.readClient(target.url),
+      store.readDiscovery(target.url),
+    ]);
     if (!tokens) {
       if (names.length) throw new UsageError(`${target.name} is not logged in; nothing to export (run: gateway auth login ${target.name})`);
       continue;
@@ -59,7 +63,9 @@ export async function authExport(config: GatewayConfig | undefined, names: strin
   );
   if (options.move) {
     for (const login of logins) await store.forget(login.url);
-    process.stderr.write(`Moved: this machine has forgotten ${logins.length === 1 ? 'that login' : 'those logins'} (nothing was revoked). Import the file with: gateway auth import FILE\n`);
+    process.stderr.write(
+      `Moved: this machine has forgotten ${logins.length === 1 ? 'that login' : 'those logins'} (nothing was revoked). Import the file with: gateway auth import FILE\n`,
+    );
   } else {
     process.stderr.write(`${SHARED_CHAIN_WARNING}\n`);
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { GatewayConfig } from '../config/types.js';
-import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { BundleError, UsageError } from '../shared/errors.js';
 import { isEncryptedBundle, openBundle } from '../oauth/loginBundle.js';
@@ -13,7 +13,11 @@ import { readPassphrase } from './promptPassphrase.js';
  * changes. An encrypted export always needs its passphrase; `--passphrase` says the file must
  * be one, so a plain file (which anyone can write) put in its place is refused.
  */
-export async function authImport(config: GatewayConfig | undefined, file: string, options: RuntimeOptions & { passphrase?: boolean }): Promise<number> {
+export async function authImport(
+  config: GatewayConfig | undefined,
+  file: string,
+  options: RuntimeOptions & { passphrase?: boolean },
+): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -46,6 +50,8 @@ export async function authImport(config: GatewayConfig | undefined, file: string
     if (login.tokens) await store.writeTokens(login.url, login.tokens);
     lines.push(`  ${login.url}${replaced ? ' (replaced the login stored here)' : ''}`);
   }
-  process.stdout.write(`Imported ${logins.length} login${logins.length === 1 ? '' : 's'} into ${store.root} (${store.mode}):\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    `Imported ${logins.length} login${logins.length === 1 ? '' : 's'} into ${store.root} (${store.mode}):\n${lines.join('\n')}\n`,
+  );
   return ExitCode.Ok;
 }

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { GatewayConfig } from '../config/types.js';
 import type { PasteReader } from '../oauth/serverAuth.js';
-import { createLogger, createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createLogger, createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage } from '../log/logger.js';
 import { ServerAuth } from '../oauth/serverAuth.js';
 import { configuredTargets } from './authTargets.js';
@@ -12,7 +12,11 @@ import { describeExpiry } from './describeLogin.js';
  * `gateway auth login <server>`: a fresh browser login now, even if tokens exist, and
  * regardless of the limit on automatic browser launches. Progress goes to stderr.
  */
-export async function authLogin(config: GatewayConfig, name: string, options: RuntimeOptions & { paste?: boolean; device?: boolean }): Promise<number> {
+export async function authLogin(
+  config: GatewayConfig,
+  name: string,
+  options: RuntimeOptions & { paste?: boolean; device?: boolean },
+): Promise<number> {
   const [target] = configuredTargets(config, [name]);
   const log = createLogger(config, { ...options, logLevel: options.logLevel ?? 'info' }).child(target!.name);
   const store = createTokenStore(config, options, log);

@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/types.js';
 import { UsageError } from '../shared/errors.js';
-import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { NetworkPolicy } from '../oauth/networkPolicy.js';
 import { createOAuthFetch } from '../oauth/oauthFetch.js';
@@ -12,7 +12,11 @@ import { ExitCode } from './exitCodes.js';
  * `gateway auth logout [<server> | --all]`: revoke the tokens at the authorization server
  * (RFC 7009) when it offers that, then delete the local login; say which happened.
  */
-export async function authLogout(config: GatewayConfig | undefined, names: string[], options: RuntimeOptions & { all?: boolean }): Promise<number> {
+export async function authLogout(
+  config: GatewayConfig | undefined,
+  names: string[],
+  options: RuntimeOptions & { all?: boolean },
+): Promise<number> {
   if (!options.all && !names.length) throw new UsageError('name a server to log out of, or use --all');
   if (options.all && names.length) throw new UsageError('give server names or --all, not both');
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));

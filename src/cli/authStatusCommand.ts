@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/types.js';
-import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { allTargets } from './authTargets.js';
 import { describeExpiry } from './describeLogin.js';
@@ -66,11 +66,17 @@ export async function authStatus(config: GatewayConfig | undefined, options: Run
     if (status.error) {
       lines.push(`    cannot read the login: ${status.error}`);
     } else if (status.authenticated) {
-      const renew = status.refreshToken ? 'a refresh token renews it' : status.expired ? 'no refresh token: log in again' : 'no refresh token';
+      const renew = status.refreshToken
+        ? 'a refresh token renews it'
+        : status.expired
+          ? 'no refresh token: log in again'
+          : 'no refresh token';
       lines.push(`    logged in: ${status.summary}; ${renew}`);
       lines.push(`    scopes: ${status.scopes?.length ? status.scopes.join(' ') : '(none named)'}`);
     } else {
-      lines.push(`    not logged in${status.configured ? ` (the gateway logs in when the server asks; or run: gateway auth login ${status.name})` : ''}`);
+      lines.push(
+        `    not logged in${status.configured ? ` (the gateway logs in when the server asks; or run: gateway auth login ${status.name})` : ''}`,
+      );
     }
     lines.push(
       `    client: ${

@@ -29,8 +29,15 @@ export async function checkStorePermissions(store: TokenStore): Promise<Finding[
     const info = await stat(path);
     const mode = info.mode & 0o777;
     const want = isDir ? 0o700 : 0o600;
-    if (mode & 0o077) findings.push(fail(`${path} is mode ${mode.toString(8).padStart(4, '0')}: other users can ${isDir ? 'list' : 'read'} it`, `chmod ${want.toString(8)} ${quote(path)}`));
-    if (uid !== undefined && info.uid !== uid) findings.push(fail(`${path} belongs to uid ${info.uid}, not to you (uid ${uid})`, `chown $(id -u) ${quote(path)}`));
+    if (mode & 0o077)
+      findings.push(
+        fail(
+          `${path} is mode ${mode.toString(8).padStart(4, '0')}: other users can ${isDir ? 'list' : 'read'} it`,
+          `chmod ${want.toString(8)} ${quote(path)}`,
+        ),
+      );
+    if (uid !== undefined && info.uid !== uid)
+      findings.push(fail(`${path} belongs to uid ${info.uid}, not to you (uid ${uid})`, `chown $(id -u) ${quote(path)}`));
     if (!isDir) return;
     for (const entry of await readdir(path, { withFileTypes: true })) {
       if (entry.name === 'lock' || entry.name.endsWith('.tmp')) continue;
@@ -40,7 +47,8 @@ export async function checkStorePermissions(store: TokenStore): Promise<Finding[
   try {
     await visit(store.root, true);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [ok(`${store.root} does not exist yet (created 0700 at the first login)`)];
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return [ok(`${store.root} does not exist yet (created 0700 at the first login)`)];
     return [fail(`cannot inspect ${store.root}: ${errorMessage(error)}`)];
   }
   if (!findings.length) findings.push(ok(`${store.root}: directories 0700, files 0600, all yours`));
@@ -50,22 +58,32 @@ export async function checkStorePermissions(store: TokenStore): Promise<Finding[
 export async function checkStdioServer(server: StdioServerConfig): Promise<Finding[]> {
   const findings: Finding[] = [];
   if (server.cwd) {
-    const isDir = await stat(server.cwd).then((info) => info.isDirectory(), () => false);
+    const isDir = await stat(server.cwd).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
     if (!isDir) findings.push(fail(`cwd ${server.cwd} is not a directory`, `create it, or correct mcpServers.${server.name}.cwd`));
   }
   const found = await findExecutable(server.command, { ...process.env, ...server.env }, server.cwd);
   findings.push(
     found
       ? ok(`${server.command} → ${found}`)
-      : fail(`command not found or not executable: ${server.command}`, `install it, or correct mcpServers.${server.name}.command (PATH is searched for bare names)`),
+      : fail(
+          `command not found or not executable: ${server.command}`,
+          `install it, or correct mcpServers.${server.name}.command (PATH is searched for bare names)`,
+        ),
   );
   return findings;
 }
 
 async function findExecutable(command: string, env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<string | undefined> {
-  const candidates = command.includes('/') || isAbsolute(command)
-    ? [resolve(cwd, command)]
-    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  const candidates =
+    command.includes('/') || isAbsolute(command)
+      ? [resolve(cwd, command)]
+      : (env.PATH ?? '')
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, command));
   for (const candidate of candidates) {
     try {
       await access(candidate, constants.X_OK);
@@ -89,22 +107,45 @@ export async function checkHttpServer(server: HttpServerConfig, timeoutMs = 10_0
     response = await fetch(server.url, {
       method: 'POST',
       headers: { ...server.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcp-oauth-gateway-doctor', version: '0' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcp-oauth-gateway-doctor', version: '0' } },
+      }),
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
     });
     await response.body?.cancel().catch(() => {});
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why = cause?.code === 'ECONNREFUSED' ? 'connection refused' : cause?.code === 'ENOTFOUND' ? 'host not found' : (cause?.message ?? errorMessage(error));
+    const why =
+      cause?.code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : cause?.code === 'ENOTFOUND'
+          ? 'host not found'
+          : (cause?.message ?? errorMessage(error));
     return found([fail(`cannot reach ${server.url}: ${why}`, `check mcpServers.${server.name}.url and that the server is running`)]);
   }
   const status = response.status;
-  if (status === 401) return { findings: [ok(`reachable; asks for an OAuth login (HTTP 401)`), ...(await checkOAuth(server, response.headers.get('www-authenticate')))], asksForLogin: true };
+  if (status === 401)
+    return {
+      findings: [
+        ok(`reachable; asks for an OAuth login (HTTP 401)`),
+        ...(await checkOAuth(server, response.headers.get('www-authenticate'))),
+      ],
+      asksForLogin: true,
+    };
   if (status >= 200 && status < 300) return found([ok(`reachable; answers without a login (HTTP ${status})`)]);
-  if (status === 403) return found([fail(`HTTP 403: the server refuses the request`, `check mcpServers.${server.name}.headers (an API key?)`)]);
+  if (status === 403)
+    return found([fail(`HTTP 403: the server refuses the request`, `check mcpServers.${server.name}.headers (an API key?)`)]);
   if ([400, 404, 405].includes(status) && server.transport !== 'sse') {
-    return found([warn(`HTTP ${status} to a Streamable HTTP request: an older server? the gateway falls back to HTTP+SSE`, `if this is an SSE endpoint, set "type": "sse"`)]);
+    return found([
+      warn(
+        `HTTP ${status} to a Streamable HTTP request: an older server? the gateway falls back to HTTP+SSE`,
+        `if this is an SSE endpoint, set "type": "sse"`,
+      ),
+    ]);
   }
   return found([warn(`answered HTTP ${status}`, `check mcpServers.${server.name}.url`)]);
 }
@@ -129,6 +170,11 @@ async function checkOAuth(server: HttpServerConfig, header: string | null): Prom
     }
     return findings;
   } catch (error) {
-    return [fail(`a login cannot work: ${errorMessage(error)}`, `ask the server's operator, or set mcpServers.${server.name}.oauth.authServerMetadataUrl if discovery is what fails`)];
+    return [
+      fail(
+        `a login cannot work: ${errorMessage(error)}`,
+        `ask the server's operator, or set mcpServers.${server.name}.oauth.authServerMetadataUrl if discovery is what fails`,
+      ),
+    ];
   }
 }

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/loadConfig.js';
-import { createTokenStore, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { ConfigNotFoundError } from '../shared/errors.js';
 import { checkStorePermissions, type Finding } from './doctorChecks.js';

@@ -1,6 +1,6 @@
 import type { GatewayConfig, ServerConfig, StdioServerConfig } from '../config/types.js';
 import type { DownstreamState } from '../downstream/downstreamState.js';
-import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createRuntime, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage } from '../log/logger.js';
 import type { StoredTokens, TokenStore } from '../oauth/tokenStore.js';
 import { checkHttpServer, checkStdioServer, fail, ok, type Finding, type HttpCheck } from './doctorChecks.js';
@@ -19,9 +19,22 @@ export async function checkServers(config: GatewayConfig, store: TokenStore, opt
   return config.servers.map((server, index) => {
     if (server.disabled) return [ok('disabled; not checked')];
     const outcome = outcomes.get(server.name)!;
-    const login = server.kind === 'http' ? loginFinding({ name: server.name, before: before[index], after: after[index], asksForLogin: checks[index]!.asksForLogin, state: outcome.state }) : undefined;
+    const login =
+      server.kind === 'http'
+        ? loginFinding({
+            name: server.name,
+            before: before[index],
+            after: after[index],
+            asksForLogin: checks[index]!.asksForLogin,
+            state: outcome.state,
+          })
+        : undefined;
     const findings = [...checks[index]!.findings, ...(login ? [login] : [])];
-    const verdict = connectFinding(server, outcome, findings.some((finding) => finding.level === 'fail'));
+    const verdict = connectFinding(
+      server,
+      outcome,
+      findings.some((finding) => finding.level === 'fail'),
+    );
     return verdict ? [...findings, verdict] : findings;
   });
 }
@@ -49,12 +62,15 @@ interface Outcome {
 async function connectEach(config: GatewayConfig, options: RuntimeOptions): Promise<Map<string, Outcome>> {
   const { downstreams } = createRuntime({ ...config, warnings: [] }, { ...options, headless: true, noBrowser: true, logLevel: 'error' });
   const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
-  process.stderr.write(`Starting and connecting ${enabled.length} server${enabled.length === 1 ? '' : 's'} as gateway list does (no browser is opened)…\n`);
+  process.stderr.write(
+    `Starting and connecting ${enabled.length} server${enabled.length === 1 ? '' : 's'} as gateway list does (no browser is opened)…\n`,
+  );
   const started = Date.now();
   for (const server of enabled) {
     server.on('changed', () => {
       const status = server.state.status;
-      if (status === 'ready' || status === 'failed' || status === 'needs-auth') process.stderr.write(`  ${server.name}: ${status} (${Date.now() - started} ms)\n`);
+      if (status === 'ready' || status === 'failed' || status === 'needs-auth')
+        process.stderr.write(`  ${server.name}: ${status} (${Date.now() - started} ms)\n`);
     });
   }
   await downstreams.connectAll();
@@ -71,10 +87,15 @@ function connectFinding(server: ServerConfig, { state, toolCount }: Outcome, sta
   if (state.status === 'ready') return ok(`ready: ${toolCount} tool${toolCount === 1 ? '' : 's'}`);
   if (staticFailed || needsLogin(state)) return undefined;
   const reason = 'reason' in state ? state.reason : state.status;
-  if (server.kind === 'http') return fail(`cannot connect: ${reason}`, `check mcpServers.${server.name} (url, headers, oauth); \`gateway list --log-level debug\` shows each step`);
+  if (server.kind === 'http')
+    return fail(
+      `cannot connect: ${reason}`,
+      `check mcpServers.${server.name} (url, headers, oauth); \`gateway list --log-level debug\` shows each step`,
+    );
   const byHand = `run it by hand to see all it prints: ${commandLine(server)}`;
   if (state.status === 'reconnecting') return fail(`started, then exited: ${reason}`, byHand);
-  if (state.status === 'failed' && state.code === 'connect_timeout') return fail(`does not start: ${reason}`, `${byHand}; if it is only slow, raise gateway.connectTimeout`);
+  if (state.status === 'failed' && state.code === 'connect_timeout')
+    return fail(`does not start: ${reason}`, `${byHand}; if it is only slow, raise gateway.connectTimeout`);
   return fail(`does not start: ${reason}`, byHand);
 }
 

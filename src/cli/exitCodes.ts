@@ -13,7 +13,14 @@ export const ExitCode = {
 } as const;
 
 /** The gateway's errors that mean the command was given something wrong: its arguments, a passphrase, the config, the access rules, an export file. */
-const USAGE_OR_CONFIG: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['usage', 'passphrase_invalid', 'config_invalid', 'config_not_found', 'rules_invalid', 'bundle_invalid']);
+const USAGE_OR_CONFIG: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>([
+  'usage',
+  'passphrase_invalid',
+  'config_invalid',
+  'config_not_found',
+  'rules_invalid',
+  'bundle_invalid',
+]);
 
 /**
  * The exit status for an error a command ended with: 2 for usage and config errors; 1 for the

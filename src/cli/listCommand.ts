@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/types.js';
 import { describeState } from '../downstream/downstreamState.js';
-import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createRuntime, type RuntimeOptions } from './gatewayRuntime.js';
 import { noBrowserReason } from '../oauth/openBrowser.js';
 import { ExitCode } from './exitCodes.js';
 import { formatServerList, reportServer } from './formatServerList.js';
@@ -31,7 +31,9 @@ export async function list(config: GatewayConfig, options: RuntimeOptions & { js
   await downstreams.connectAll();
   const reports = downstreams.servers.map(reportServer);
   await downstreams.closeAll();
-  process.stdout.write(options.json ? `${JSON.stringify({ config: config.path, servers: reports }, null, 2)}\n` : formatServerList(config.path, reports));
+  process.stdout.write(
+    options.json ? `${JSON.stringify({ config: config.path, servers: reports }, null, 2)}\n` : formatServerList(config.path, reports),
+  );
   return enabled.every((server) => reports.find((r) => r.name === server.name)?.state === 'ready')
     ? ExitCode.Ok
     : ExitCode.SomeServersNotReady;

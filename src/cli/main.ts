@@ -7,7 +7,6 @@ import { VERSION } from '../version.js';
 import { ConfigNotFoundError, UsageError } from '../shared/errors.js';
 import { ExitCode, exitCodeFor } from './exitCodes.js';
 
-
 interface GlobalOptions {
   config?: string;
   logLevel?: LogLevel;
@@ -38,7 +37,9 @@ function loadOptionalConfig(path: string | undefined): GatewayConfig | undefined
 }
 
 const tokenStoreOption = () =>
-  new Option('--token-store <mode>', 'where OAuth logins are kept (default: gateway.tokenStore, else file)').choices([...TOKEN_STORE_MODES]);
+  new Option('--token-store <mode>', 'where OAuth logins are kept (default: gateway.tokenStore, else file)').choices([
+    ...TOKEN_STORE_MODES,
+  ]);
 
 function buildProgram(): Command {
   const program = new Command();
@@ -66,7 +67,12 @@ function buildProgram(): Command {
       .command('serve')
       .description('run the gateway as an MCP server on stdio (what Claude Desktop starts)')
       .option('--headless', 'never open a browser or wait for one: servers that need a login fail with what to do')
-      .addOption(new Option('--mode <mode>', 'aggregate: every tool as <server>__<tool>; meta: list_servers, search_tools, get_server_tools, execute_tool').choices(['aggregate', 'meta']))
+      .addOption(
+        new Option(
+          '--mode <mode>',
+          'aggregate: every tool as <server>__<tool>; meta: list_servers, search_tools, get_server_tools, execute_tool',
+        ).choices(['aggregate', 'meta']),
+      )
       .option('--agent <id>', 'the agent this process serves, for the access rules (or MCP_GATEWAY_AGENT)')
       .addHelpText(
         'after',
@@ -151,7 +157,11 @@ Examples:
     .action(async (server: string, options: GlobalOptions & { paste?: boolean; device?: boolean }) => {
       if (options.paste && options.device) throw new UsageError('choose one of --paste and --device');
       const { authLogin } = await import('./authLoginCommand.js');
-      process.exitCode = await authLogin(loadConfig(options.config), server, { ...runtimeOptions(options), paste: options.paste, device: options.device });
+      process.exitCode = await authLogin(loadConfig(options.config), server, {
+        ...runtimeOptions(options),
+        paste: options.paste,
+        device: options.device,
+      });
     });
 
   authCommand('status', 'show each server: logged in or not, scopes, expiry, refresh token, client registration, where stored')
@@ -176,20 +186,33 @@ Examples:
     .option('--move', 'forget the exported logins here (a login must not be used from two machines: see the README)')
     .action(async (servers: string[], options: GlobalOptions & { out?: string; passphrase?: boolean; move?: boolean }) => {
       const { authExport } = await import('./authExportCommand.js');
-      process.exitCode = await authExport(loadOptionalConfig(options.config), servers, { ...runtimeOptions(options), out: options.out, passphrase: options.passphrase, move: options.move });
+      process.exitCode = await authExport(loadOptionalConfig(options.config), servers, {
+        ...runtimeOptions(options),
+        out: options.out,
+        passphrase: options.passphrase,
+        move: options.move,
+      });
     });
 
   authCommand('import', 'store the logins of an export file here (checked whole first: on any problem nothing changes)')
     .argument('<file>', 'a file written by gateway auth export')
-    .option('--passphrase', 'the export is encrypted (auth export --passphrase): ask for its passphrase, or take MCP_GATEWAY_PASSPHRASE; refuse a file that is not encrypted')
+    .option(
+      '--passphrase',
+      'the export is encrypted (auth export --passphrase): ask for its passphrase, or take MCP_GATEWAY_PASSPHRASE; refuse a file that is not encrypted',
+    )
     .action(async (file: string, options: GlobalOptions & { passphrase?: boolean }) => {
       const { authImport } = await import('./authImportCommand.js');
-      process.exitCode = await authImport(loadOptionalConfig(options.config), file, { ...runtimeOptions(options), passphrase: options.passphrase });
+      process.exitCode = await authImport(loadOptionalConfig(options.config), file, {
+        ...runtimeOptions(options),
+        passphrase: options.passphrase,
+      });
     });
 
   program
     .command('doctor')
-    .description('check the config, the token store, and every server: started and connected as list does (headless), with why not and the fix')
+    .description(
+      'check the config, the token store, and every server: started and connected as list does (headless), with why not and the fix',
+    )
     .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
     .addOption(tokenStoreOption())
     .addHelpText('after', `\nExit status: 0 no problems (warnings allowed), 1 problems found, 2 no config file, or it cannot be read.\n`)

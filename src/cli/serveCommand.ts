@@ -2,7 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { GatewayConfig } from '../config/types.js';
 import { describeState } from '../downstream/downstreamState.js';
 import { killAllChildren } from '../downstream/childProcesses.js';
-import { createRuntime, type RuntimeOptions } from '../gateway/gatewayRuntime.js';
+import { createRuntime, type RuntimeOptions } from './gatewayRuntime.js';
 import { UpstreamServer } from '../gateway/upstreamServer.js';
 import { errorMessage } from '../log/logger.js';
 import { assertSdkInternals, useLineMessageBuffer } from '../shared/sdkInternals.js';
@@ -23,7 +23,10 @@ const START_DOWNSTREAMS_AFTER_MS = 500;
  * `gateway serve`: one MCP server on stdio in front of every configured server.
  * stdout carries only JSON-RPC; everything else goes to stderr / the log file.
  */
-export async function serve(config: GatewayConfig, options: RuntimeOptions & { mode?: 'aggregate' | 'meta'; agent?: string }): Promise<void> {
+export async function serve(
+  config: GatewayConfig,
+  options: RuntimeOptions & { mode?: 'aggregate' | 'meta'; agent?: string },
+): Promise<void> {
   assertSdkInternals();
   const { log, downstreams, authSettings, runtime } = createRuntime(config, options);
   const mode = options.mode ?? config.gateway.mode ?? 'aggregate';
@@ -78,7 +81,9 @@ export async function serve(config: GatewayConfig, options: RuntimeOptions & { m
   if (stopping) return;
   const enabled = downstreams.servers.filter((server) => server.state.status !== 'disabled');
   const cached = enabled.filter((server) => server.fromCache).map((server) => server.name);
-  log.info(`${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…${cached.length ? ` (shown from the catalog cache meanwhile: ${cached.join(', ')})` : ''}`);
+  log.info(
+    `${config.path}: connecting to ${enabled.length} server${enabled.length === 1 ? '' : 's'}…${cached.length ? ` (shown from the catalog cache meanwhile: ${cached.join(', ')})` : ''}`,
+  );
   // Edits to the config apply while serving: added servers connect, removed ones close,
   // changed ones restart; an invalid edit is reported and the running set stays.
   const stopWatching = watchConfig(

@@ -17,8 +17,7 @@ export function findConfigFile(explicit?: string, cwd = process.cwd()): string {
   const found = candidates.find((path) => existsSync(path));
   if (found) return found;
   throw new ConfigNotFoundError(
-    `no config file found; looked for ${candidates.join(' and ')}. ` +
-      'Pass one with --config PATH (see mcp.example.json for the format).',
+    `no config file found; looked for ${candidates.join(' and ')}. ` + 'Pass one with --config PATH (see mcp.example.json for the format).',
     candidates,
     false,
   );

@@ -16,8 +16,31 @@ const SERVER_NAME = /^[A-Za-z0-9_-]+$/;
 const STDIO_FIELDS = ['command', 'args', 'env', 'cwd'];
 const HTTP_FIELDS = ['url', 'headers', 'oauth'];
 const COMMON_FIELDS = ['type', 'transport', 'disabled', 'timeout', 'description', 'tools'];
-const OAUTH_FIELDS = ['clientId', 'clientSecret', 'callbackPort', 'scopes', 'authServerMetadataUrl', 'resource', 'grant', 'privateKey', 'privateKeyFile', 'privateKeyAlg', 'clientMetadataUrl'];
-const GATEWAY_FIELDS = ['logLevel', 'logFile', 'connectTimeout', 'startupTimeout', 'catalogCache', 'callbackTimeout', 'tokenStore', 'maxCallsInFlight', 'mode', 'rules'];
+const OAUTH_FIELDS = [
+  'clientId',
+  'clientSecret',
+  'callbackPort',
+  'scopes',
+  'authServerMetadataUrl',
+  'resource',
+  'grant',
+  'privateKey',
+  'privateKeyFile',
+  'privateKeyAlg',
+  'clientMetadataUrl',
+];
+const GATEWAY_FIELDS = [
+  'logLevel',
+  'logFile',
+  'connectTimeout',
+  'startupTimeout',
+  'catalogCache',
+  'callbackTimeout',
+  'tokenStore',
+  'maxCallsInFlight',
+  'mode',
+  'rules',
+];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
@@ -43,13 +66,7 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
   return { path: file, servers, gateway, warnings };
 }
 
-function validateServer(
-  name: string,
-  raw: unknown,
-  file: string,
-  env: NodeJS.ProcessEnv,
-  warnings: string[],
-): ServerConfig {
+function validateServer(name: string, raw: unknown, file: string, env: NodeJS.ProcessEnv, warnings: string[]): ServerConfig {
   const at = `${file}: mcpServers.${name}`;
   checkServerName(name, at);
   const entry = expectObject(raw, at, 'must be an object with "command" (stdio) or "url" (HTTP)');
@@ -93,7 +110,18 @@ function validateServer(
       cwd = expand(expectString(entry.cwd, `${at}.cwd`), 'cwd');
       if (!isAbsolute(cwd)) cwd = resolve(dirname(file), cwd);
     }
-    const server: StdioServerConfig = { kind: 'stdio', name, command, args, env: envVars, cwd, timeout, disabled, ...(tools ? { tools } : {}), ...(description ? { description } : {}) };
+    const server: StdioServerConfig = {
+      kind: 'stdio',
+      name,
+      command,
+      args,
+      env: envVars,
+      cwd,
+      timeout,
+      disabled,
+      ...(tools ? { tools } : {}),
+      ...(description ? { description } : {}),
+    };
     return server;
   }
 
@@ -117,7 +145,18 @@ function validateServer(
   checkUrl(url, `${at}.url`);
   const headers = expectStringMap(entry.headers, `${at}.headers`, (k, v) => expand(v, `headers.${k}`));
   const oauth = entry.oauth === undefined ? undefined : validateOAuth(entry.oauth, `${at}.oauth`, expand, warnings);
-  const server: HttpServerConfig = { kind: 'http', name, url, transport, headers, oauth, timeout, disabled, ...(tools ? { tools } : {}), ...(description ? { description } : {}) };
+  const server: HttpServerConfig = {
+    kind: 'http',
+    name,
+    url,
+    transport,
+    headers,
+    oauth,
+    timeout,
+    disabled,
+    ...(tools ? { tools } : {}),
+    ...(description ? { description } : {}),
+  };
   return server;
 }
 
@@ -126,12 +165,7 @@ function configFileOf(at: string): string {
   return at.slice(0, at.indexOf(': '));
 }
 
-function validateOAuth(
-  raw: unknown,
-  at: string,
-  expand: (value: string, field: string) => string,
-  warnings: string[],
-): OAuthServerConfig {
+function validateOAuth(raw: unknown, at: string, expand: (value: string, field: string) => string, warnings: string[]): OAuthServerConfig {
   const block = expectObject(raw, at, 'must be an object such as {"clientId": "...", "scopes": [...]}');
   for (const key of Object.keys(block)) {
     if (!OAUTH_FIELDS.includes(key)) warnings.push(`${at}.${key}: unknown field, ignored`);
@@ -148,9 +182,8 @@ function validateOAuth(
   }
   if (block.scopes !== undefined) {
     // Claude Code writes scopes as an array; a space-separated string is accepted too.
-    out.scopes = typeof block.scopes === 'string'
-      ? block.scopes.split(/\s+/).filter(Boolean)
-      : expectStringArray(block.scopes, `${at}.scopes`);
+    out.scopes =
+      typeof block.scopes === 'string' ? block.scopes.split(/\s+/).filter(Boolean) : expectStringArray(block.scopes, `${at}.scopes`);
   }
   if (block.authServerMetadataUrl !== undefined) {
     const url = expand(expectString(block.authServerMetadataUrl, `${at}.authServerMetadataUrl`), 'oauth.authServerMetadataUrl');
@@ -161,7 +194,9 @@ function validateOAuth(
   if (block.grant !== undefined) {
     const grant = expectString(block.grant, `${at}.grant`);
     if (grant !== 'authorization_code' && grant !== 'client_credentials') {
-      throw new ConfigError(`${at}.grant: must be "authorization_code" (a person logs in) or "client_credentials" (a machine), not "${grant}"`);
+      throw new ConfigError(
+        `${at}.grant: must be "authorization_code" (a person logs in) or "client_credentials" (a machine), not "${grant}"`,
+      );
     }
     out.grant = grant;
   }
@@ -190,7 +225,8 @@ function validateOAuth(
 /** `tools: {allow: [...], deny: [...]}`: tool-name patterns with `*` wildcards. */
 function validateToolFilter(raw: unknown, at: string, warnings: string[]): ToolFilter {
   const block = expectObject(raw, at, 'must be an object like {"allow": ["read_*"], "deny": ["delete_*"]}');
-  for (const key of Object.keys(block)) if (key !== 'allow' && key !== 'deny') warnings.push(`${at}.${key}: unknown field, ignored (use "allow" and "deny")`);
+  for (const key of Object.keys(block))
+    if (key !== 'allow' && key !== 'deny') warnings.push(`${at}.${key}: unknown field, ignored (use "allow" and "deny")`);
   const filter: ToolFilter = {};
   if (block.allow !== undefined) filter.allow = expectStringArray(block.allow, `${at}.allow`);
   if (block.deny !== undefined) filter.deny = expectStringArray(block.deny, `${at}.deny`);

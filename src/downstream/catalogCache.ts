@@ -3,7 +3,7 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Implementation, Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
-import { writeFileAtomic } from '../oauth/atomicFile.js';
+import { writeFileAtomic } from '../shared/atomicFile.js';
 
 /** What a server offers, as the gateway shows it: enough to answer the first lists without the server. */
 export interface Catalog {
@@ -67,7 +67,13 @@ export class CatalogCache {
       const text = readFileSync(path, 'utf8');
       const file = JSON.parse(text) as Partial<CacheFile>;
       if (file.version !== 1 || file.server !== config.name || file.configHash !== configHash(config)) return undefined;
-      if (!Array.isArray(file.tools) || !Array.isArray(file.prompts) || !Array.isArray(file.resources) || !Array.isArray(file.resourceTemplates)) return undefined;
+      if (
+        !Array.isArray(file.tools) ||
+        !Array.isArray(file.prompts) ||
+        !Array.isArray(file.resources) ||
+        !Array.isArray(file.resourceTemplates)
+      )
+        return undefined;
       const catalog: CachedCatalog = {
         tools: file.tools,
         prompts: file.prompts,
@@ -88,7 +94,13 @@ export class CatalogCache {
   async save(config: ServerConfig, catalog: Catalog): Promise<boolean> {
     const serialized = serialize(catalog);
     if (this.written.get(config.name) === serialized) return false;
-    const file: CacheFile = { version: 1, server: config.name, configHash: configHash(config), savedAt: Date.now(), ...JSON.parse(serialized) };
+    const file: CacheFile = {
+      version: 1,
+      server: config.name,
+      configHash: configHash(config),
+      savedAt: Date.now(),
+      ...JSON.parse(serialized),
+    };
     // Not flushed to disk: a cache torn by a crash is unreadable, so ignored, and rewritten at the next start.
     await writeFileAtomic(this.path(config.name), `${JSON.stringify(file)}\n`, { durable: false });
     this.written.set(config.name, serialized);

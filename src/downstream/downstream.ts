@@ -148,7 +148,9 @@ export class Downstream extends DownstreamCatalog {
       this.connectedAt = Date.now();
       this.authRetries = 0;
       this.everReady = true;
-      this.log.info(`${this.state.status === 'reconnecting' ? 'reconnected' : 'ready'}: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`);
+      this.log.info(
+        `${this.state.status === 'reconnecting' ? 'reconnected' : 'ready'}: ${this.tools.length} tools via ${this.transportKind} (${this.connectedAt - started} ms)`,
+      );
       this.setState({ status: 'ready' });
       this.runtime.hooks?.onReady(this);
       void this.saveCatalog();
@@ -218,9 +220,12 @@ export class Downstream extends DownstreamCatalog {
    */
   request(request: { method: string; params?: Record<string, unknown> }, options: RequestOptions = {}): Promise<Record<string, unknown>> {
     const timeout = this.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
-    return this.overSession(() => this.live(McpError).client.request(request as never, ResultSchema, { timeout, resetTimeoutOnProgress: true, ...options }), {
-      signal: options.signal,
-    });
+    return this.overSession(
+      () => this.live(McpError).client.request(request as never, ResultSchema, { timeout, resetTimeoutOnProgress: true, ...options }),
+      {
+        signal: options.signal,
+      },
+    );
   }
 
   /** Sends a message to the server as it is: the per-call relay's path, bypassing the SDK client. `hold`: see StepUpHold. */
@@ -255,7 +260,9 @@ export class Downstream extends DownstreamCatalog {
       try {
         return await use();
       } catch (again) {
-        throw httpTransports?.httpStatusOf(again) === 403 ? refusedAfterStepUp(this.auth?.noStepUp) : this.requestFailed(again, this.readFailure(again, this.stepUp!.mark));
+        throw httpTransports?.httpStatusOf(again) === 403
+          ? refusedAfterStepUp(this.auth?.noStepUp)
+          : this.requestFailed(again, this.readFailure(again, this.stepUp!.mark));
       }
     }
   }
@@ -293,7 +300,8 @@ export class Downstream extends DownstreamCatalog {
     if (failure.act === 'auth-unavailable') this.authUnavailable(error as Error, failure.retry);
     if (failure.act === 'reconnect' && this.state.status === 'ready') this.connectionLost(failure.reason);
     // A 403 insufficient_scope that brings no login (its scopes were asked for, or the step-ups are used up) says so.
-    if (failure.act === 'none' && httpTransports?.httpStatusOf(error) === 403 && this.auth?.noStepUp) return refusedAfterStepUp(this.auth.noStepUp);
+    if (failure.act === 'none' && httpTransports?.httpStatusOf(error) === 403 && this.auth?.noStepUp)
+      return refusedAfterStepUp(this.auth.noStepUp);
     return failure.act === 'none' ? error : new Error(failure.message);
   }
 
@@ -400,7 +408,6 @@ export class Downstream extends DownstreamCatalog {
     await this.pendingClient?.close().catch(() => {});
     await this.disconnect();
   }
-
 }
 
 let httpTransports: typeof HttpTransportModule | undefined;

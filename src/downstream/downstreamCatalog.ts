@@ -80,7 +80,8 @@ export class DownstreamCatalog extends EventEmitter<{ changed: [] }> {
     if (!this.cache || this.state.status !== 'ready') return;
     const { tools, prompts, resources, resourceTemplates, instructions, serverInfo } = this;
     try {
-      if (await this.cache.save(this.config, { tools, prompts, resources, resourceTemplates, instructions, serverInfo })) this.log.debug('catalog cache updated');
+      if (await this.cache.save(this.config, { tools, prompts, resources, resourceTemplates, instructions, serverInfo }))
+        this.log.debug('catalog cache updated');
     } catch (error) {
       this.log.warn(`could not save the catalog cache (${errorMessage(error)}); the next start waits for this server`);
     }

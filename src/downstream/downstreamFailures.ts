@@ -24,7 +24,8 @@ const LOGIN_SIDE: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>([
 const REFUSED_BY_AUTH_SERVER: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['oauth_flow', 'unsafe_authorization_server']);
 
 /** The error if it is one of the login side's. */
-const loginSide = (error: unknown): GatewayError | undefined => (error instanceof GatewayError && LOGIN_SIDE.has(error.code) ? error : undefined);
+const loginSide = (error: unknown): GatewayError | undefined =>
+  error instanceof GatewayError && LOGIN_SIDE.has(error.code) ? error : undefined;
 
 /** Failures of the login itself, or of the store its tokens are kept in. */
 export const isAuthError = (error: unknown) => loginSide(error) !== undefined;
@@ -49,7 +50,12 @@ function isLoginFailure(error: unknown): boolean {
 export const failureCode = (error: unknown): GatewayErrorCode | undefined => (error instanceof GatewayError ? error.code : undefined);
 
 /** Why a connection attempt failed, in words that say what to check. */
-export function explainFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, stderrLine: string | undefined): string {
+export function explainFailure(
+  config: ServerConfig,
+  error: unknown,
+  httpStatus: number | undefined,
+  stderrLine: string | undefined,
+): string {
   const message = errorMessage(error);
   if (config.kind === 'stdio') {
     const code = (error as NodeJS.ErrnoException).code;
@@ -101,14 +107,27 @@ export type RequestFailure =
  * slowly, or not); an HTTP server that gave no answer went away. Anything else is the
  * request's own failure.
  */
-export function readRequestFailure(config: ServerConfig, error: unknown, httpStatus: number | undefined, takeStepUp: () => boolean): RequestFailure {
-  if (httpStatus === 401) return { act: 'log-in-again', message: 'the server asked for a new login; logging in again (retry the call once it is ready)' };
+export function readRequestFailure(
+  config: ServerConfig,
+  error: unknown,
+  httpStatus: number | undefined,
+  takeStepUp: () => boolean,
+): RequestFailure {
+  if (httpStatus === 401)
+    return { act: 'log-in-again', message: 'the server asked for a new login; logging in again (retry the call once it is ready)' };
   if (httpStatus === 403 && takeStepUp()) {
-    return { act: 'step-up', message: 'the server needs more permissions for this; the call waits for a login that grants them, then is sent again' };
+    return {
+      act: 'step-up',
+      message: 'the server needs more permissions for this; the call waits for a login that grants them, then is sent again',
+    };
   }
   if (isAuthServerFailure(error)) {
     const retry = isRetryableAuthError(error);
-    return { act: 'auth-unavailable', retry, message: `${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}` };
+    return {
+      act: 'auth-unavailable',
+      retry,
+      message: `${redact(errorMessage(error))}${retry ? '; the gateway retries in the background' : ''}`,
+    };
   }
   const network = networkError(error);
   if (config.kind === 'http' && network) {

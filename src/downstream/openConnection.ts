@@ -96,7 +96,8 @@ async function connectWith(transport: Transport, kind: TransportKind, options: O
   try {
     return await initialize(transport, kind, options, () => (closed = true));
   } catch (error) {
-    if (closed && error instanceof McpError && error.code === ErrorCode.ConnectionClosed) throw new ServerClosedError(error.message, { cause: error });
+    if (closed && error instanceof McpError && error.code === ErrorCode.ConnectionClosed)
+      throw new ServerClosedError(error.message, { cause: error });
     throw error;
   }
 }

@@ -58,7 +58,13 @@ export class ProcessGroupTransport implements Transport {
     if (this.child) throw new Error('this stdio transport is already started');
     return new Promise((resolve, reject) => {
       const { command, args, env, cwd } = this.launch;
-      const child = spawn(command, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32', windowsHide: true });
+      const child = spawn(command, args, {
+        env,
+        cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: process.platform !== 'win32',
+        windowsHide: true,
+      });
       this.child = child;
       this.closed = new Promise((done) => child.once('close', () => done()));
       child.once('spawn', () => {

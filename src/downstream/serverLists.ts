@@ -31,7 +31,11 @@ export async function fetchLists(client: Client, kinds: readonly ListKind[]): Pr
   const none = <T>(): Promise<T[]> => Promise.resolve([]);
   const [tools, resources, resourceTemplates, prompts] = await Promise.all([
     kinds.includes('tools') ? (caps.tools ? allPages<Tool>(client, 'tools/list', 'tools') : none<Tool>()) : undefined,
-    kinds.includes('resources') ? (caps.resources ? allPages<Resource>(client, 'resources/list', 'resources') : none<Resource>()) : undefined,
+    kinds.includes('resources')
+      ? caps.resources
+        ? allPages<Resource>(client, 'resources/list', 'resources')
+        : none<Resource>()
+      : undefined,
     kinds.includes('resources')
       ? caps.resources
         ? allPages<ResourceTemplate>(client, 'resources/templates/list', 'resourceTemplates').catch(() => [])

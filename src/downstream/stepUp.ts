@@ -63,11 +63,19 @@ export class StepUp {
     try {
       await Promise.race([
         login.catch((error: unknown) => {
-          throw new InsufficientScopeError(`the server needs more permissions for this, and the login for them failed (${redact(errorMessage(error))}); the call was not sent again`, { cause: error });
+          throw new InsufficientScopeError(
+            `the server needs more permissions for this, and the login for them failed (${redact(errorMessage(error))}); the call was not sent again`,
+            { cause: error },
+          );
         }),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(
-            () => reject(new InsufficientScopeError(`the server needs more permissions for this, and the login for them did not finish within ${Math.round(LOGIN_WAIT_MS / 1000)} s; finish it in the browser, then call again`)),
+            () =>
+              reject(
+                new InsufficientScopeError(
+                  `the server needs more permissions for this, and the login for them did not finish within ${Math.round(LOGIN_WAIT_MS / 1000)} s; finish it in the browser, then call again`,
+                ),
+              ),
             LOGIN_WAIT_MS,
           );
           aborted = () => reject(new InsufficientScopeError('the call ended while it waited for the login for more permissions'));
@@ -88,6 +96,6 @@ export class StepUp {
 export function refusedAfterStepUp(why: string | undefined): InsufficientScopeError {
   return new InsufficientScopeError(
     `the server refused this call for want of permissions (HTTP 403 insufficient_scope) even after a login for more permissions${why ? `: ${why}` : ''}; ` +
-      'the gateway does not log in again for it (ask the server\'s administrator to grant these scopes to your account)',
+      "the gateway does not log in again for it (ask the server's administrator to grant these scopes to your account)",
   );
 }

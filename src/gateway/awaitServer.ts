@@ -51,7 +51,9 @@ function reportProgress(server: Downstream, extra: Extra): () => void {
       state.status === 'needs-auth'
         ? `waiting for the login to ${server.name}${state.authorizationUrl ? ` (open ${state.authorizationUrl})` : ''} (${seconds} s)`
         : `waiting for ${server.name} to start (${seconds} s)`;
-    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message } } as never).catch(() => {});
+    void extra
+      .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message } } as never)
+      .catch(() => {});
   }, PROGRESS_EVERY_MS);
   return () => clearInterval(timer);
 }

@@ -121,7 +121,9 @@ export class CallRelay {
       if (call.server !== server) continue;
       this.finish(id);
       const state = server.state;
-      const reason = why ?? ('reason' in state ? `${state.reason}${state.status === 'reconnecting' ? '; the gateway is reconnecting it' : ''}` : undefined);
+      const reason =
+        why ??
+        ('reason' in state ? `${state.reason}${state.status === 'reconnecting' ? '; the gateway is reconnecting it' : ''}` : undefined);
       this.failCall(call, `the server disconnected during the call${reason ? ` (${reason})` : ''}`);
     }
   }
@@ -137,7 +139,12 @@ export class CallRelay {
         id: message.id!,
         result: {
           isError: true,
-          content: [{ type: 'text', text: `Server "${route.server.name}" already has ${busy} calls in flight, the gateway's limit (gateway.maxCallsInFlight); retry when some have finished` }],
+          content: [
+            {
+              type: 'text',
+              text: `Server "${route.server.name}" already has ${busy} calls in flight, the gateway's limit (gateway.maxCallsInFlight); retry when some have finished`,
+            },
+          ],
         },
       });
       return true;
@@ -158,7 +165,11 @@ export class CallRelay {
     const forwarded = { ...message, id, params: { ...message.params, name: route.tool } } as JSONRPCMessage;
     // Held for a login for more permissions (403 insufficient_scope), the call's timeout stops;
     // the wait has its own bound (LOGIN_WAIT_MS), and the call sent again gets its whole timeout.
-    const hold = { signal: call.ended.signal, onHold: () => clearTimeout(call.timer), onResume: () => this.pending.has(id) && this.armTimeout(id, call) };
+    const hold = {
+      signal: call.ended.signal,
+      onHold: () => clearTimeout(call.timer),
+      onResume: () => this.pending.has(id) && this.armTimeout(id, call),
+    };
     route.server.send(forwarded, hold).catch((error: unknown) => {
       if (!this.finish(id)) return;
       this.failCall(call, errorMessage(error));
@@ -194,7 +205,10 @@ export class CallRelay {
     this.reply({
       jsonrpc: '2.0',
       id: call.upstreamId,
-      result: { isError: true, content: [{ type: 'text', text: `Server "${call.server.name}" could not complete ${call.tool}: ${reason}` }] },
+      result: {
+        isError: true,
+        content: [{ type: 'text', text: `Server "${call.server.name}" could not complete ${call.tool}: ${reason}` }],
+      },
     });
   }
 

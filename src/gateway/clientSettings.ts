@@ -43,16 +43,18 @@ export class ClientSettings {
     for (const subscription of this.subscriptions.values()) {
       if (subscription.server.name !== server.name) continue;
       subscription.server = server; // A server restarted by a config edit is a new object.
-      await server.request({ method: 'resources/subscribe', params: { uri: subscription.uri } }).catch((error: unknown) =>
-        this.log.warn(`${server.name}: could not restore the subscription to ${subscription.uri}: ${errorMessage(error)}`),
-      );
+      await server
+        .request({ method: 'resources/subscribe', params: { uri: subscription.uri } })
+        .catch((error: unknown) =>
+          this.log.warn(`${server.name}: could not restore the subscription to ${subscription.uri}: ${errorMessage(error)}`),
+        );
     }
   }
 
   private async applyLogLevel(server: Downstream): Promise<void> {
     if (!this.logLevel || server.state.status !== 'ready' || !server.capabilities?.logging) return;
-    await server.request({ method: 'logging/setLevel', params: { level: this.logLevel } }).catch((error: unknown) =>
-      this.log.debug(`${server.name}: logging/setLevel failed: ${errorMessage(error)}`),
-    );
+    await server
+      .request({ method: 'logging/setLevel', params: { level: this.logLevel } })
+      .catch((error: unknown) => this.log.debug(`${server.name}: logging/setLevel failed: ${errorMessage(error)}`));
   }
 }

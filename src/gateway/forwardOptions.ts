@@ -16,7 +16,9 @@ export function forwardOptions(extra: AnyExtra, timeout?: number): RequestOption
     ...(token !== undefined
       ? {
           onprogress: (progress) =>
-            void extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } } as never).catch(() => {}),
+            void extra
+              .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } } as never)
+              .catch(() => {}),
         }
       : {}),
   };

@@ -22,9 +22,7 @@ export function gatewayInstructions(servers: readonly Downstream[], mode: 'aggre
   }
   if (!sections.length) return undefined;
   const naming =
-    mode === 'meta'
-      ? 'Reach their tools with search_tools, get_server_tools and execute_tool.'
-      : 'Their tools are named <server>__<tool>.';
+    mode === 'meta' ? 'Reach their tools with search_tools, get_server_tools and execute_tool.' : 'Their tools are named <server>__<tool>.';
   return [`This gateway combines several MCP servers. ${naming} What each server says of itself:`, ...sections].join('\n\n');
 }
 

@@ -29,7 +29,8 @@ export class LoginElicitation {
     this.upstream
       .elicitInput({ mode: 'url', message: `Log in to ${serverName} to use its tools`, url, elicitationId }, { timeout: 24 * 3600_000 })
       .then((result) => {
-        if (result.action !== 'accept') this.log.info(`${serverName}: the user ${result.action === 'decline' ? 'declined' : 'dismissed'} the login in the client`);
+        if (result.action !== 'accept')
+          this.log.info(`${serverName}: the user ${result.action === 'decline' ? 'declined' : 'dismissed'} the login in the client`);
       })
       .catch((error: unknown) => this.log.debug(`${serverName}: login elicitation: ${errorMessage(error)}`));
     return true;

@@ -59,7 +59,9 @@ export class StartupGate {
     const text = names.join(', ');
     if (!names.length || text === this.lastReported) return;
     this.lastReported = text;
-    this.log.info(`the first list waits for ${names.length} server${names.length === 1 ? '' : 's'} to start (at most ${Math.round(this.timeoutMs / 1000)} s): ${text}`);
+    this.log.info(
+      `the first list waits for ${names.length} server${names.length === 1 ? '' : 's'} to start (at most ${Math.round(this.timeoutMs / 1000)} s): ${text}`,
+    );
   }
 
   private open(): void {
@@ -68,7 +70,9 @@ export class StartupGate {
     clearTimeout(this.timer);
     const late = this.pending();
     if (late.length && this.waiters.length) {
-      this.log.warn(`answering the first list without ${late.map((server) => server.name).join(', ')}: not started after ${this.timeoutMs} ms (gateway.startupTimeout); their tools follow with list_changed`);
+      this.log.warn(
+        `answering the first list without ${late.map((server) => server.name).join(', ')}: not started after ${this.timeoutMs} ms (gateway.startupTimeout); their tools follow with list_changed`,
+      );
     }
     for (const resolve of this.waiters.splice(0)) resolve();
   }

@@ -70,19 +70,27 @@ class NamespacedCatalog<T extends { name: string }> {
  */
 export class ToolCatalog extends NamespacedCatalog<Tool> {
   constructor(servers: readonly Downstream[], allowed: (server: string, tool: string) => boolean = () => true) {
-    super(servers, (server) => server.tools, (server) => {
-      const configured = compileToolFilter(server.config.tools);
-      return (name) => configured(name) && allowed(server.name, name);
-    });
+    super(
+      servers,
+      (server) => server.tools,
+      (server) => {
+        const configured = compileToolFilter(server.config.tools);
+        return (name) => configured(name) && allowed(server.name, name);
+      },
+    );
   }
 }
 
 /** Prompts of the servers `visible` lets the agent see. */
 export class PromptCatalog extends NamespacedCatalog<Prompt> {
   constructor(servers: readonly Downstream[], visible: (server: string) => boolean = () => true) {
-    super(servers, (server) => server.prompts, (server) => {
-      const shown = visible(server.name);
-      return () => shown;
-    });
+    super(
+      servers,
+      (server) => server.prompts,
+      (server) => {
+        const shown = visible(server.name);
+        return () => shown;
+      },
+    );
   }
 }

@@ -2,7 +2,12 @@ import type { ToolFilter } from '../config/types.js';
 
 /** A `*` glob as an anchored regular expression (every other character literal). */
 export function globPattern(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 const compiled = new WeakMap<ToolFilter, (tool: string) => boolean>();

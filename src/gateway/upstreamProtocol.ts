@@ -7,7 +7,8 @@ import { VERSION } from '../version.js';
 export const STATUS_TOOL_NAME = 'gateway__status';
 export const STATUS_TOOL = {
   name: STATUS_TOOL_NAME,
-  description: "The gateway's servers: which are ready, which need the user to log in (with the login URL) and which failed and why, with what to do about each.",
+  description:
+    "The gateway's servers: which are ready, which need the user to log in (with the login URL) and which failed and why, with what to do about each.",
   inputSchema: { type: 'object' as const, properties: {} },
   annotations: { readOnlyHint: true },
 };

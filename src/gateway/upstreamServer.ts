@@ -52,8 +52,6 @@ export interface UpstreamOptions {
   instructions?: string;
 }
 
-
-
 /**
  * The one MCP server the client talks to: every ready downstream's tools, prompts and
  * resources, namespaced, each request routed to its owner, and the servers' own requests
@@ -82,16 +80,29 @@ export class UpstreamServer {
     const allowAll = AccessRules.allowAll();
     this.rules = options.rules ?? (() => allowAll);
     this.tools = new ToolCatalog(downstreams.servers, (server, tool) => this.rules().allowsTool(options.agent, server, tool));
-    if (options.mode === 'meta') this.meta = new MetaTools(downstreams.servers, this.rules, options.agent, options.maxCallsInFlight, options.startup);
+    if (options.mode === 'meta')
+      this.meta = new MetaTools(downstreams.servers, this.rules, options.agent, options.maxCallsInFlight, options.startup);
     // Prompts and resources follow the rules' server visibility (for requests with no agent: the defaults).
     const visible = (server: string) => this.rules().allowsWholeServer(options.agent, server);
     this.prompts = new PromptCatalog(downstreams.servers, visible);
     this.resources = new ResourceCatalog(downstreams.servers, visible);
-    this.server = new Server(SERVER_INFO, { capabilities: CAPABILITIES, ...(options.instructions ? { instructions: options.instructions } : {}) });
+    this.server = new Server(SERVER_INFO, {
+      capabilities: CAPABILITIES,
+      ...(options.instructions ? { instructions: options.instructions } : {}),
+    });
     const server = this.server;
-    const notify = { tools: () => server.sendToolListChanged(), resources: () => server.sendResourceListChanged(), prompts: () => server.sendPromptListChanged() };
+    const notify = {
+      tools: () => server.sendToolListChanged(),
+      resources: () => server.sendResourceListChanged(),
+      prompts: () => server.sendPromptListChanged(),
+    };
     // In meta mode the tool list is fixed; what changes is what its tools find.
-    this.notices = new ListNotices({ tools: this.tools, resources: this.resources, prompts: this.prompts }, (kind) => notify[kind](), log, new Set(this.meta ? ['tools'] : []));
+    this.notices = new ListNotices(
+      { tools: this.tools, resources: this.resources, prompts: this.prompts },
+      (kind) => notify[kind](),
+      log,
+      new Set(this.meta ? ['tools'] : []),
+    );
     this.server.oninitialized = () => {
       this.initialized = true;
       this.onInitialized?.();
@@ -116,14 +127,20 @@ export class UpstreamServer {
     server.setRequestHandler(ListToolsRequestSchema, () =>
       this.meta
         ? { tools: META_TOOLS }
-        : this.answerList('tools', () => ({ tools: this.tools.route(STATUS_TOOL_NAME) ? this.tools.list() : [...this.tools.list(), STATUS_TOOL] })),
+        : this.answerList('tools', () => ({
+            tools: this.tools.route(STATUS_TOOL_NAME) ? this.tools.list() : [...this.tools.list(), STATUS_TOOL],
+          })),
     );
     // Protocol's own registration: the SDK Server's override would validate every result
     // against CallToolResultSchema, which the client at the other end does anyway.
     protocolSetRequestHandler.call(server, ForwardedCallToolRequestSchema, (request, extra) => {
       const params = request.params as { name?: unknown; arguments?: Record<string, unknown> } | undefined;
       if (this.meta && typeof params?.name === 'string') {
-        if (!this.meta.has(params.name)) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${params.name} (this gateway runs in meta mode: use ${META_TOOLS.map((t) => t.name).join(', ')})`);
+        if (!this.meta.has(params.name))
+          throw new RpcError(
+            ErrorCode.InvalidParams,
+            `Unknown tool: ${params.name} (this gateway runs in meta mode: use ${META_TOOLS.map((t) => t.name).join(', ')})`,
+          );
         return this.meta.call(params.name, params.arguments ?? {}, extra);
       }
       return this.callTool(request.params, extra);
@@ -143,7 +160,11 @@ export class UpstreamServer {
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const uri = request.params.uri;
       const route = this.routeResource(uri);
-      const result = (await this.forward(route.server, { method: 'resources/read', params: { ...request.params, uri: route.uri } }, extra)) as {
+      const result = (await this.forward(
+        route.server,
+        { method: 'resources/read', params: { ...request.params, uri: route.uri } },
+        extra,
+      )) as {
         contents?: Array<{ uri: string }>;
       };
       // Contents name the URI the client asked for when the gateway renamed it.
@@ -170,7 +191,11 @@ export class UpstreamServer {
       if (ref.type === 'ref/prompt') {
         const route = this.prompts.route(ref.name ?? '');
         if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
-        return this.forward(route.server, { method: 'completion/complete', params: { ...request.params, ref: { ...ref, name: route.tool } } }, extra) as never;
+        return this.forward(
+          route.server,
+          { method: 'completion/complete', params: { ...request.params, ref: { ...ref, name: route.tool } } },
+          extra,
+        ) as never;
       }
       const owner = this.resources.routeTemplate(ref.uri ?? '') ?? this.resources.route(ref.uri ?? '')?.server;
       if (!owner) throw new RpcError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
@@ -192,7 +217,9 @@ export class UpstreamServer {
   private hooks(): DownstreamHooks {
     return {
       clientSetup: (downstream, client, declared) =>
-        forwardClientRequests(client, declared, this.server, downstream.name, this.log, () => this.rules().allowsWholeServer(this.options.agent, downstream.name)),
+        forwardClientRequests(client, declared, this.server, downstream.name, this.log, () =>
+          this.rules().allowsWholeServer(this.options.agent, downstream.name),
+        ),
       onNotification: (downstream, notification) => this.fromServerNotification(downstream, notification),
       onReady: (downstream) => void this.settings.restore(downstream),
       intercept: (downstream, message) => this.relay?.fromServer(downstream, message) ?? false,
@@ -237,13 +264,18 @@ export class UpstreamServer {
    * Passes a request to a server, with the client's cancellation and progress; its errors name
    * the server. A server that is starting, reconnecting or waiting for a login is waited for.
    */
-  private async forward(downstream: Downstream, request: { method: string; params?: Record<string, unknown> }, extra: Parameters<typeof forwardOptions>[0]) {
+  private async forward(
+    downstream: Downstream,
+    request: { method: string; params?: Record<string, unknown> },
+    extra: Parameters<typeof forwardOptions>[0],
+  ) {
     const notReady = await awaitServer(downstream, extra);
     if (notReady) throw new RpcError(ErrorCode.InternalError, notReady);
     try {
       return await downstream.request(request, forwardOptions(extra, downstream.config.timeout));
     } catch (error) {
-      if (error instanceof McpError) throw new RpcError(error.code, `${downstream.name}: ${error.message.replace(/^MCP error -?\d+: /, '')}`, error.data);
+      if (error instanceof McpError)
+        throw new RpcError(error.code, `${downstream.name}: ${error.message.replace(/^MCP error -?\d+: /, '')}`, error.data);
       throw new RpcError(ErrorCode.InternalError, `${downstream.name}: ${errorMessage(error)}`);
     }
   }
@@ -288,10 +320,15 @@ export class UpstreamServer {
     if (!server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     const notReady = await awaitServer(server, extra);
     const tool = route?.tool ?? name.slice(server.name.length + 2);
-    if (notReady) return { isError: true, content: [{ type: 'text', text: `Server "${server.name}" could not complete ${tool}: ${notReady}` }] };
+    if (notReady)
+      return { isError: true, content: [{ type: 'text', text: `Server "${server.name}" could not complete ${tool}: ${notReady}` }] };
     const live = this.tools.route(name);
     if (!live || live.server !== server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    return (await this.forward(server, { method: 'tools/call', params: { ...(params as Record<string, unknown>), name: live.tool } }, extra)) as CallToolResult;
+    return (await this.forward(
+      server,
+      { method: 'tools/call', params: { ...(params as Record<string, unknown>), name: live.tool } },
+      extra,
+    )) as CallToolResult;
   }
 
   /** The server a `<server>__<tool>` name belongs to when that server may still bring the tool (not settled yet). */

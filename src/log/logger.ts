@@ -21,7 +21,10 @@ export class Logger {
   private readonly file?: string;
   private readonly sink: (line: string) => void;
 
-  constructor(options: LogOptions = {}, private readonly prefix = '') {
+  constructor(
+    options: LogOptions = {},
+    private readonly prefix = '',
+  ) {
     this.levelRank = LOG_LEVELS.indexOf(options.level ?? 'info');
     this.file = options.file;
     this.sink = options.sink ?? ((line) => process.stderr.write(line));

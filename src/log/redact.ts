@@ -54,7 +54,12 @@ const exactSecrets = new Set<string>();
  */
 export function registerSecret(value: string | undefined): void {
   if (!value || value.length < 6) return;
-  const forms = new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), JSON.stringify(value).slice(1, -1)]);
+  const forms = new Set([
+    value,
+    encodeURIComponent(value),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    JSON.stringify(value).slice(1, -1),
+  ]);
   for (const form of [...forms]) forms.add(escapeHtml(form));
   // Longest first, so a form that contains another is replaced whole.
   for (const form of [...forms].sort((a, b) => b.length - a.length)) exactSecrets.add(form);

@@ -7,7 +7,8 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
  * @see [RFC 6890, Special-Purpose IP Address Registries](https://www.rfc-editor.org/rfc/rfc6890.html)
  * @see [OWASP SSRF Prevention](https://cheatsheetseries.owasp.org/cheatsheets/Server_Side_Request_Forgery_Prevention_Cheat_Sheet.html)
  */
-export type AddressClass = 'public' | 'loopback' | 'private' | 'carrier-grade NAT' | 'link-local' | 'unique-local' | 'multicast' | 'unspecified' | 'reserved';
+export type AddressClass =
+  'public' | 'loopback' | 'private' | 'carrier-grade NAT' | 'link-local' | 'unique-local' | 'multicast' | 'unspecified' | 'reserved';
 
 /** In the order checked; the first subnet that holds the address names its class. */
 const SUBNETS: Array<[AddressClass, string, number, 'ipv4' | 'ipv6']> = [

@@ -76,8 +76,18 @@ export function createAuthContext(parts: AuthContextParts): AuthContext {
       // Checked here, not only when fetched: the SDK's discovery takes a failed protected-resource
       // metadata request for "none published" and would go on without saying why.
       const learned = challenges.resourceMetadata;
-      if (learned) await network?.checkUrl(checkEndpointUrl(learned, "the resource_metadata of the server's 401"), "the resource_metadata of the server's 401");
-      return ensureDiscovery(provider, { serverUrl: url, configuredMetadataUrl: oauth?.authServerMetadataUrl, resourceMetadataUrl: learned, fetchFn, log: flows.log });
+      if (learned)
+        await network?.checkUrl(
+          checkEndpointUrl(learned, "the resource_metadata of the server's 401"),
+          "the resource_metadata of the server's 401",
+        );
+      return ensureDiscovery(provider, {
+        serverUrl: url,
+        configuredMetadataUrl: oauth?.authServerMetadataUrl,
+        resourceMetadataUrl: learned,
+        fetchFn,
+        log: flows.log,
+      });
     },
     scope: (discovery) =>
       loginScope({

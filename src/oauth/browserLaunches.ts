@@ -122,9 +122,9 @@ export class LaunchLog {
   private async update(change: (record: LaunchRecord) => LaunchRecord, log: Logger, now = Date.now()): Promise<void> {
     const record = change(await this.read());
     record.launches = recentLaunches(record.launches, now);
-    await this.store.writeMeta(this.url, 'browser', `${JSON.stringify(record)}\n`).catch((error: unknown) =>
-      log.warn(`could not record the browser launch (${errorMessage(error)})`),
-    );
+    await this.store
+      .writeMeta(this.url, 'browser', `${JSON.stringify(record)}\n`)
+      .catch((error: unknown) => log.warn(`could not record the browser launch (${errorMessage(error)})`));
   }
 }
 

@@ -19,11 +19,7 @@ function page(title: string, body: string, ok: boolean): string {
 }
 
 export function successPage(serverName: string): string {
-  return page(
-    `Logged in to ${serverName}`,
-    `<p>mcp-oauth-gateway has what it needs. You can close this tab.</p>`,
-    true,
-  );
+  return page(`Logged in to ${serverName}`, `<p>mcp-oauth-gateway has what it needs. You can close this tab.</p>`, true);
 }
 
 export function failurePage(serverName: string, error: string, description?: string): string {

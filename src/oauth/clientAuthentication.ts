@@ -33,7 +33,11 @@ export type ClientAssertionSigner = NonNullable<OAuthClientProvider['addClientAu
  * or `revocation_endpoint_auth_methods_supported` for revocation (RFC 8414 §2).
  * @see [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-2.3.1), [RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.2), [RFC 8414 §2](https://www.rfc-editor.org/rfc/rfc8414.html#section-2)
  */
-export function chooseClientAuthMethod(client: AuthenticatingClient, supported: readonly string[] | undefined, signs = false): ClientAuthMethod {
+export function chooseClientAuthMethod(
+  client: AuthenticatingClient,
+  supported: readonly string[] | undefined,
+  signs = false,
+): ClientAuthMethod {
   if (signs) return 'private_key_jwt';
   const listed = supported ?? [];
   const hasSecret = Boolean(client.client_secret);
@@ -82,7 +86,10 @@ export async function applyClientAuthentication(
  * requests the SDK sends: the endpoint's list is the metadata's `token_endpoint_auth_methods_supported`.
  * `client` is read when the request is made (the registration may be new by then).
  */
-export function clientAuthenticator(client: () => Promise<AuthenticatingClient | undefined> | AuthenticatingClient | undefined, sign?: ClientAssertionSigner): ClientAssertionSigner {
+export function clientAuthenticator(
+  client: () => Promise<AuthenticatingClient | undefined> | AuthenticatingClient | undefined,
+  sign?: ClientAssertionSigner,
+): ClientAssertionSigner {
   return async (headers, body, url, metadata) => {
     const current = await client();
     if (!current) return; // The SDK sends no token request without client information.

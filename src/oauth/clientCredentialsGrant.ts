@@ -27,9 +27,13 @@ export async function clientCredentialsTokens(ctx: AuthContext, attempts: number
     return storedTokensFrom(result, 'the token response', { issuer: discovery.authorizationServerUrl });
   } catch (error) {
     if (error instanceof TransientAuthError) throw error;
-    throw new OAuthFlowError('client_credentials_refused', `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`, {
-      cause: error,
-    });
+    throw new OAuthFlowError(
+      'client_credentials_refused',
+      `the authorization server refused the client credentials: ${sanitize(error).message}; check oauth.clientId and its secret or key`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -49,7 +53,8 @@ export function requestClientCredentials(
   const provider = {
     clientMetadata: { redirect_uris: [], scope },
     clientInformation: () => client,
-    prepareTokenRequest: (requested?: string) => new URLSearchParams({ grant_type: 'client_credentials', ...(requested ? { scope: requested } : {}) }),
+    prepareTokenRequest: (requested?: string) =>
+      new URLSearchParams({ grant_type: 'client_credentials', ...(requested ? { scope: requested } : {}) }),
     addClientAuthentication: clientAuthenticator(() => client, sign),
   };
   return fetchToken(provider as unknown as Parameters<typeof fetchToken>[0], discovery.authorizationServerUrl, {

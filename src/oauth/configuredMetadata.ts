@@ -33,11 +33,16 @@ export async function fetchConfiguredMetadata(metadataUrl: string, fetchFn: Fetc
     throw new UnsafeAuthorizationServerError(`${error}; check oauth.authServerMetadataUrl`);
   }
   const parsed = OAuthMetadataSchema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new UnsafeAuthorizationServerError(`${metadataUrl} is not valid authorization server metadata (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  if (!parsed.success)
+    throw new UnsafeAuthorizationServerError(
+      `${metadataUrl} is not valid authorization server metadata (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'})`,
+    );
   const issuer = issuerOfMetadataUrl(url);
   const metadata = parsed.data;
   if (!issuer && new URL(metadata.issuer).origin !== url.origin) {
-    throw new UnsafeAuthorizationServerError(`the metadata at ${metadataUrl} names the issuer ${metadata.issuer}, on another origin; RFC 8414 requires them to match`);
+    throw new UnsafeAuthorizationServerError(
+      `the metadata at ${metadataUrl} names the issuer ${metadata.issuer}, on another origin; RFC 8414 requires them to match`,
+    );
   }
   return { authorizationServerUrl: issuer ?? metadata.issuer, authorizationServerMetadata: metadata };
 }

@@ -44,12 +44,25 @@ export async function runDeviceFlow(options: DeviceFlowOptions): Promise<OAuthTo
     await options.authenticate(headers, body, url);
     return { method: 'POST', headers, body };
   };
-  const started = await fetchFn(options.deviceEndpoint, await form(options.deviceEndpoint, { client_id: client.client_id, scope: options.scope, resource: options.resource }));
-  const authorization = (await started.json().catch(() => ({}))) as Partial<DeviceAuthorization> & { error?: string; error_description?: string };
+  const started = await fetchFn(
+    options.deviceEndpoint,
+    await form(options.deviceEndpoint, { client_id: client.client_id, scope: options.scope, resource: options.resource }),
+  );
+  const authorization = (await started.json().catch(() => ({}))) as Partial<DeviceAuthorization> & {
+    error?: string;
+    error_description?: string;
+  };
   if (!started.ok) {
-    throw new OAuthFlowError(authorization.error ?? 'device_authorization_failed', `the device authorization request failed: HTTP ${started.status} ${redact(authorization.error ?? '')} ${redact(authorization.error_description ?? '')}`.trim());
+    throw new OAuthFlowError(
+      authorization.error ?? 'device_authorization_failed',
+      `the device authorization request failed: HTTP ${started.status} ${redact(authorization.error ?? '')} ${redact(authorization.error_description ?? '')}`.trim(),
+    );
   }
-  if (typeof authorization.device_code !== 'string' || typeof authorization.user_code !== 'string' || typeof authorization.verification_uri !== 'string') {
+  if (
+    typeof authorization.device_code !== 'string' ||
+    typeof authorization.user_code !== 'string' ||
+    typeof authorization.verification_uri !== 'string'
+  ) {
     throw new UnsafeAuthorizationServerError('the device authorization response lacks device_code, user_code or verification_uri');
   }
   registerSecret(authorization.device_code);
@@ -63,10 +76,19 @@ export async function runDeviceFlow(options: DeviceFlowOptions): Promise<OAuthTo
   );
   for (;;) {
     await sleep(interval * 1000);
-    if (Date.now() > deadline) throw new OAuthFlowError('expired_token', 'the code expired before it was approved; run the command again for a new one');
+    if (Date.now() > deadline)
+      throw new OAuthFlowError('expired_token', 'the code expired before it was approved; run the command again for a new one');
     let response: Response;
     try {
-      response = await fetchFn(options.tokenEndpoint, await form(options.tokenEndpoint, { grant_type: DEVICE_CODE_GRANT, device_code: authorization.device_code, client_id: client.client_id, resource: options.resource }));
+      response = await fetchFn(
+        options.tokenEndpoint,
+        await form(options.tokenEndpoint, {
+          grant_type: DEVICE_CODE_GRANT,
+          device_code: authorization.device_code,
+          client_id: client.client_id,
+          resource: options.resource,
+        }),
+      );
     } catch (error) {
       if (error instanceof TransientAuthError) continue; // A network blip: poll again at the next interval.
       throw error;
@@ -85,7 +107,10 @@ export async function runDeviceFlow(options: DeviceFlowOptions): Promise<OAuthTo
         throw new OAuthFlowError('expired_token', 'the code expired before it was approved; run the command again for a new one');
       default:
         if (response.status >= 500) continue;
-        throw new OAuthFlowError(String(body.error ?? 'device_flow_failed'), `the token endpoint answered HTTP ${response.status} ${redact(String(body.error ?? ''))} ${redact(String(body.error_description ?? ''))}`.trim());
+        throw new OAuthFlowError(
+          String(body.error ?? 'device_flow_failed'),
+          `the token endpoint answered HTTP ${response.status} ${redact(String(body.error ?? ''))} ${redact(String(body.error_description ?? ''))}`.trim(),
+        );
     }
   }
 }

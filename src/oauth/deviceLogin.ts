@@ -53,10 +53,20 @@ async function deviceClient(ctx: AuthContext, discovery: OAuthDiscoveryState): P
   const redirectUri = 'http://127.0.0.1/callback';
   const registered = await registerClient(discovery.authorizationServerUrl, {
     metadata: discovery.authorizationServerMetadata,
-    clientMetadata: { ...ctx.provider.clientMetadata, redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT] },
+    clientMetadata: {
+      ...ctx.provider.clientMetadata,
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
+    },
     fetchFn: ctx.fetchFn,
   });
-  if (typeof registered.client_id !== 'string' || !registered.client_id) throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
-  await ctx.store.writeClient(ctx.url, { ...registered, source: 'dcr', redirect_uri: redirectUri, issuer: discovery.authorizationServerUrl } as StoredClient);
+  if (typeof registered.client_id !== 'string' || !registered.client_id)
+    throw new UnsafeAuthorizationServerError('the client registration response carries no client_id');
+  await ctx.store.writeClient(ctx.url, {
+    ...registered,
+    source: 'dcr',
+    redirect_uri: redirectUri,
+    issuer: discovery.authorizationServerUrl,
+  } as StoredClient);
   return registered;
 }

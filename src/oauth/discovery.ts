@@ -35,7 +35,9 @@ export async function ensureDiscovery(provider: GatewayOAuthProvider, request: D
  * back as MCP 2025-03-26 did (see withDiscoveryFallbacks).
  */
 export async function discover(request: DiscoveryRequest): Promise<OAuthDiscoveryState> {
-  const state = request.configuredMetadataUrl ? await fetchConfiguredMetadata(request.configuredMetadataUrl, request.fetchFn) : await discoverFromServer(request);
+  const state = request.configuredMetadataUrl
+    ? await fetchConfiguredMetadata(request.configuredMetadataUrl, request.fetchFn)
+    : await discoverFromServer(request);
   checkDiscovery(state);
   return state;
 }
@@ -56,7 +58,9 @@ async function discoverFromServer({ serverUrl, resourceMetadataUrl, fetchFn, log
   if (named) checkEndpointUrl(named, 'the authorization server the resource metadata names');
   const as = await fetchAuthorizationServerMetadata(authorizationServerUrl, fetchFn);
   if (named && !as.metadata) {
-    throw new UnsafeAuthorizationServerError(`${named} publishes no OAuth authorization server metadata (RFC 8414 / OpenID discovery): ${as.reasons.join('; ')}`);
+    throw new UnsafeAuthorizationServerError(
+      `${named} publishes no OAuth authorization server metadata (RFC 8414 / OpenID discovery): ${as.reasons.join('; ')}`,
+    );
   }
   const found: OAuthDiscoveryState = {
     authorizationServerUrl,
@@ -127,10 +131,17 @@ export function withDiscoveryFallbacks(found: OAuthDiscoveryState, serverUrl: st
   if (found.resourceMetadata) return { state: found, notes };
   const origin = new URL(serverUrl).origin;
   const named = found.authorizationServerUrl !== `${origin}/` ? ` (its metadata names the issuer ${found.authorizationServerUrl})` : '';
-  notes.push(`no protected resource metadata (RFC 9728): using the MCP server's origin ${origin}/ as its authorization server${named} (MCP 2025-03-26)`);
+  notes.push(
+    `no protected resource metadata (RFC 9728): using the MCP server's origin ${origin}/ as its authorization server${named} (MCP 2025-03-26)`,
+  );
   if (found.authorizationServerMetadata) return { state: found, notes };
-  notes.push(`no authorization server metadata at ${origin}: using the default endpoints /authorize, /token and /register there (MCP 2025-03-26)`);
-  return { state: { ...found, authorizationServerUrl: `${origin}/`, authorizationServerMetadata: defaultEndpointsMetadata(origin) }, notes };
+  notes.push(
+    `no authorization server metadata at ${origin}: using the default endpoints /authorize, /token and /register there (MCP 2025-03-26)`,
+  );
+  return {
+    state: { ...found, authorizationServerUrl: `${origin}/`, authorizationServerMetadata: defaultEndpointsMetadata(origin) },
+    notes,
+  };
 }
 
 /** Authorization server metadata for the 2025-03-26 default endpoints at `origin`. */

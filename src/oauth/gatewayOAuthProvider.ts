@@ -101,7 +101,10 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     // A client ID metadata document (MCP 2025-11-25) comes first where the server supports it:
     // returning nothing here lets the SDK use the document's URL as client_id.
     const metadata = this.discovery?.authorizationServerMetadata as { client_id_metadata_document_supported?: boolean } | undefined;
-    if (this.clientMetadataUrl && (stored?.client_id === this.clientMetadataUrl || metadata?.client_id_metadata_document_supported === true)) {
+    if (
+      this.clientMetadataUrl &&
+      (stored?.client_id === this.clientMetadataUrl || metadata?.client_id_metadata_document_supported === true)
+    ) {
       return stored?.client_id === this.clientMetadataUrl ? stored : undefined;
     }
     if (this.config.clientId) {
@@ -153,8 +156,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
       this.verifier = undefined;
       return;
     }
-    const kinds: Array<'tokens' | 'client' | 'discovery'> =
-      scope === 'all' ? ['tokens', 'client', 'discovery'] : [scope];
+    const kinds: Array<'tokens' | 'client' | 'discovery'> = scope === 'all' ? ['tokens', 'client', 'discovery'] : [scope];
     if (kinds.includes('discovery')) this.discovery = undefined;
     await this.store.delete(this.serverUrl, kinds);
   }

@@ -17,7 +17,11 @@ export interface AuthorizationFacts {
  * Runs the discovery a login would (the configured metadata URL, else RFC 9728 then RFC 8414 /
  * OpenID) and the gateway's checks on it. Throws with the reason when a login could not work.
  */
-export async function inspectAuthorization(url: string, resourceMetadata: string | undefined, oauth?: OAuthServerConfig): Promise<AuthorizationFacts> {
+export async function inspectAuthorization(
+  url: string,
+  resourceMetadata: string | undefined,
+  oauth?: OAuthServerConfig,
+): Promise<AuthorizationFacts> {
   const fetchFn = createOAuthFetch(undefined, { network: new NetworkPolicy([url, oauth?.authServerMetadataUrl]) });
   let state: OAuthDiscoveryState;
   if (oauth?.authServerMetadataUrl) {

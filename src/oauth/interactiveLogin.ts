@@ -60,14 +60,19 @@ export async function interactiveLogin(ctx: AuthContext, login: LoginOptions, pa
  * server promises `iss`, RFC 9207 §2.4), or undefined when no login is needed after all.
  * @see [RFC 9207 §2.4](https://www.rfc-editor.org/rfc/rfc9207.html#section-2.4)
  */
-async function requestAuthorization(ctx: AuthContext, resourceMetadataUrl: URL | undefined, timeoutMs: number | undefined): Promise<(CallbackExpectations & { authorizationUrl: string }) | undefined> {
+async function requestAuthorization(
+  ctx: AuthContext,
+  resourceMetadataUrl: URL | undefined,
+  timeoutMs: number | undefined,
+): Promise<(CallbackExpectations & { authorizationUrl: string }) | undefined> {
   const discovery = await ctx.discovery();
   const result = await auth(ctx.provider, { serverUrl: ctx.url, resourceMetadataUrl, scope: ctx.scope(discovery), fetchFn: ctx.fetchFn });
   if (result === 'AUTHORIZED') return undefined;
   const authorizationUrl = ctx.provider.authorizationUrl;
   const state = ctx.provider.expectedState;
   if (!authorizationUrl || !state) throw new Error('the SDK did not produce an authorization URL');
-  const metadata = (await ctx.provider.discoveryState())?.authorizationServerMetadata as (Record<string, unknown> & { issuer: string }) | undefined;
+  const metadata = (await ctx.provider.discoveryState())?.authorizationServerMetadata as
+    (Record<string, unknown> & { issuer: string }) | undefined;
   const issuer = metadata?.authorization_response_iss_parameter_supported === true ? metadata.issuer : undefined;
   return { authorizationUrl: authorizationUrl.href, serverName: ctx.name, state, issuer, expectedIssuer: metadata?.issuer, timeoutMs };
 }
@@ -77,7 +82,13 @@ async function requestAuthorization(ctx: AuthContext, resourceMetadataUrl: URL |
  * address the user pastes (another machine's loopback), whichever comes first; a closed server
  * ends the wait. The browser's wait is one for the whole login; each call reads a new paste.
  */
-function nextCode(serverName: string, listener: LoopbackListener, expect: CallbackExpectations, closing: AbortSignal, paste?: PasteReader): () => Promise<ArrivedCode> {
+function nextCode(
+  serverName: string,
+  listener: LoopbackListener,
+  expect: CallbackExpectations,
+  closing: AbortSignal,
+  paste?: PasteReader,
+): () => Promise<ArrivedCode> {
   const fromBrowser = listener.waitForCode(expect).then((callback) => ({ ...callback, pasted: false as const }));
   fromBrowser.catch(() => {}); // Settled through the race below, or dropped when a paste wins.
   const closed = new Promise<never>((_, reject) => {
@@ -95,7 +106,12 @@ function nextCode(serverName: string, listener: LoopbackListener, expect: Callba
  * code the server refuses (`invalid_grant`: used already, or expired) is said, and the user may
  * paste this login's address again.
  */
-async function exchangeCode(ctx: AuthContext, resourceMetadataUrl: URL | undefined, next: () => Promise<ArrivedCode>, paste?: PasteReader): Promise<void> {
+async function exchangeCode(
+  ctx: AuthContext,
+  resourceMetadataUrl: URL | undefined,
+  next: () => Promise<ArrivedCode>,
+  paste?: PasteReader,
+): Promise<void> {
   let received = await next();
   for (;;) {
     registerSecret(received.code);
@@ -104,7 +120,9 @@ async function exchangeCode(ctx: AuthContext, resourceMetadataUrl: URL | undefin
       break;
     } catch (error) {
       if (received.pasted && error instanceof InvalidGrantError) {
-        await paste!.say(`The authorization server refused that code (${sanitize(error).message || 'invalid_grant'}): it was used already or has expired. Approve again in the browser with the URL above, then paste the new address.`);
+        await paste!.say(
+          `The authorization server refused that code (${sanitize(error).message || 'invalid_grant'}): it was used already or has expired. Approve again in the browser with the URL above, then paste the new address.`,
+        );
         received = await next();
         continue;
       }

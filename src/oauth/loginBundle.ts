@@ -37,7 +37,13 @@ function checksum(servers: BundledLogin[]): string {
 }
 
 export async function createBundle(servers: BundledLogin[], passphrase?: string): Promise<string> {
-  const plain: PlainBundle = { format: BUNDLE_FORMAT, version: 1, exported_at: new Date().toISOString(), servers, checksum: checksum(servers) };
+  const plain: PlainBundle = {
+    format: BUNDLE_FORMAT,
+    version: 1,
+    exported_at: new Date().toISOString(),
+    servers,
+    checksum: checksum(servers),
+  };
   if (!passphrase) return `${JSON.stringify(plain, null, 2)}\n`;
   const salt = randomBytes(16);
   const key = await deriveKey(passphrase, salt);
@@ -66,14 +72,18 @@ export async function openBundle(text: string, passphrase?: string): Promise<Bun
   } catch {
     throw new BundleError('this is not a login export (not JSON)');
   }
-  if (outer.format !== BUNDLE_FORMAT) throw new BundleError(`this is not a login export from mcp-oauth-gateway (format ${JSON.stringify(outer.format)})`);
-  if (outer.version !== 1) throw new BundleError(`this export has version ${String(outer.version)}; this gateway reads version 1 (upgrade it)`);
+  if (outer.format !== BUNDLE_FORMAT)
+    throw new BundleError(`this is not a login export from mcp-oauth-gateway (format ${JSON.stringify(outer.format)})`);
+  if (outer.version !== 1)
+    throw new BundleError(`this export has version ${String(outer.version)}; this gateway reads version 1 (upgrade it)`);
   let plain: Partial<PlainBundle> = outer;
   if (outer.encrypted) {
-    if (!passphrase) throw new BundleError('this export is encrypted: give its passphrase (typed in at a terminal, or MCP_GATEWAY_PASSPHRASE)');
+    if (!passphrase)
+      throw new BundleError('this export is encrypted: give its passphrase (typed in at a terminal, or MCP_GATEWAY_PASSPHRASE)');
     const e = outer.encrypted;
     const limits = e.N <= 2 ** 20 && e.r <= 16 && e.p <= 4;
-    if (e.kdf !== 'scrypt' || typeof e.salt !== 'string' || !limits) throw new BundleError('this export names key parameters the gateway does not accept');
+    if (e.kdf !== 'scrypt' || typeof e.salt !== 'string' || !limits)
+      throw new BundleError('this export names key parameters the gateway does not accept');
     const key = await deriveKey(passphrase, Buffer.from(e.salt, 'base64'), { N: e.N, r: e.r, p: e.p });
     try {
       plain = JSON.parse(unseal(key, e, BUNDLE_FORMAT)) as Partial<PlainBundle>;
@@ -83,7 +93,8 @@ export async function openBundle(text: string, passphrase?: string): Promise<Bun
   }
   const servers = plain.servers;
   if (!Array.isArray(servers)) throw new BundleError('the export holds no list of servers');
-  if (plain.checksum !== checksum(servers)) throw new BundleError('the export was altered or damaged (its checksum does not match); nothing was imported');
+  if (plain.checksum !== checksum(servers))
+    throw new BundleError('the export was altered or damaged (its checksum does not match); nothing was imported');
   for (const [index, server] of servers.entries()) {
     const at = `servers[${index}]`;
     if (!server || typeof server.url !== 'string') throw new BundleError(`${at}: no server URL`);

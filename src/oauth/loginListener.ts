@@ -27,9 +27,13 @@ async function startOnConfiguredPort(port: number, serverName: string): Promise<
     return await startLoopbackListener(port);
   } catch (error) {
     if (!(error instanceof CallbackPortInUseError)) throw error;
-    throw new OAuthFlowError('port_in_use', `${error.message}; free it, or change mcpServers.${serverName}.oauth.callbackPort (the client registration must list the new port too)`, {
-      cause: error,
-    });
+    throw new OAuthFlowError(
+      'port_in_use',
+      `${error.message}; free it, or change mcpServers.${serverName}.oauth.callbackPort (the client registration must list the new port too)`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -67,7 +67,8 @@ export class LoginSteps {
 export function stepOf(url: string, init?: RequestInit): LoginStep | undefined {
   const path = new URL(url).pathname;
   if (path.includes('/.well-known/oauth-protected-resource')) return 'protected-resource metadata';
-  if (path.includes('/.well-known/oauth-authorization-server') || path.includes('/.well-known/openid-configuration')) return 'authorization-server metadata';
+  if (path.includes('/.well-known/oauth-authorization-server') || path.includes('/.well-known/openid-configuration'))
+    return 'authorization-server metadata';
   if ((init?.method ?? 'GET').toUpperCase() !== 'POST') return undefined;
   const contentType = new Headers(init?.headers).get('content-type') ?? '';
   if (contentType.includes('application/json')) return 'registration';
@@ -80,7 +81,8 @@ function answerInWords(response: Response, url: string): string {
   const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
   if (location) {
     const target = new URL(location, where);
-    if (target.origin !== where.origin) return `redirected to another origin (${target.origin}) (not followed) by ${where.origin}${where.pathname}`;
+    if (target.origin !== where.origin)
+      return `redirected to another origin (${target.origin}) (not followed) by ${where.origin}${where.pathname}`;
   }
   return `HTTP ${response.status} from ${where.origin}${where.pathname}`;
 }

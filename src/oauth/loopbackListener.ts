@@ -48,7 +48,8 @@ export function judgeCallback(params: URLSearchParams, expect: CallbackExpectati
   // RFC 6749 §3.1: parameters MUST NOT be included more than once; which of two would be believed is the attacker's choice.
   // https://www.rfc-editor.org/rfc/rfc6749.html#section-3.1
   const repeated = ['code', 'state', 'iss'].find((name) => params.getAll(name).length > 1);
-  if (repeated) return { kind: 'reject', reason: `The redirect carries the ${repeated} parameter more than once, which OAuth forbids; it is refused.` };
+  if (repeated)
+    return { kind: 'reject', reason: `The redirect carries the ${repeated} parameter more than once, which OAuth forbids; it is refused.` };
   if (params.get('state') !== expect.state) {
     return { kind: 'reject', reason: 'The state parameter does not match the login in progress (a stale or forged redirect).' };
   }
@@ -57,13 +58,20 @@ export function judgeCallback(params: URLSearchParams, expect: CallbackExpectati
   if ((iss !== null && iss !== issuer) || (expect.issuer !== undefined && iss === null)) {
     return {
       kind: 'fail',
-      error: new OAuthFlowError('invalid_iss', `the callback's iss (${iss ?? 'missing'}) is not the authorization server's issuer ${issuer ?? '(unknown)'} (RFC 9207): possible mix-up attack`),
+      error: new OAuthFlowError(
+        'invalid_iss',
+        `the callback's iss (${iss ?? 'missing'}) is not the authorization server's issuer ${issuer ?? '(unknown)'} (RFC 9207): possible mix-up attack`,
+      ),
     };
   }
   const error = params.get('error');
   if (error) {
     const description = params.get('error_description') ?? undefined;
-    return { kind: 'fail', error: new OAuthFlowError(error, `the authorization server refused the login: ${error}${description ? ` (${description})` : ''}`), description };
+    return {
+      kind: 'fail',
+      error: new OAuthFlowError(error, `the authorization server refused the login: ${error}${description ? ` (${description})` : ''}`),
+      description,
+    };
   }
   const code = params.get('code');
   if (!code) return { kind: 'reject', reason: 'The redirect carries no authorization code.' };
@@ -120,9 +128,15 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
     }
     const port = (server.address() as AddressInfo | null)?.port ?? 0;
     if (!isOwnHost(req.headers.host, port)) {
-      return void reply(421, rejectedPage(`This listener answers only at 127.0.0.1:${port} (or localhost:${port}), not at the address this request was sent to.`));
+      return void reply(
+        421,
+        rejectedPage(
+          `This listener answers only at 127.0.0.1:${port} (or localhost:${port}), not at the address this request was sent to.`,
+        ),
+      );
     }
-    if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) return void reply(404, rejectedPage('This address only receives the OAuth redirect.'));
+    if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH)
+      return void reply(404, rejectedPage('This address only receives the OAuth redirect.'));
     if (!onRequest) return void reply(409, rejectedPage('No login is in progress.'));
     onRequest(url, reply);
   });
@@ -155,7 +169,12 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
         const timer = setTimeout(() => {
           onRequest = undefined;
           void close();
-          reject(new OAuthFlowError('callback_timeout', `no login completed within ${Math.round(timeoutMs / 1000)} s; the browser window was not finished`));
+          reject(
+            new OAuthFlowError(
+              'callback_timeout',
+              `no login completed within ${Math.round(timeoutMs / 1000)} s; the browser window was not finished`,
+            ),
+          );
         }, timeoutMs);
         waitTimer = timer;
         const fail = (reply: Reply, error: OAuthFlowError, html: string, status: number) => {
@@ -169,7 +188,11 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
           if (verdict.kind === 'reject') return void reply(400, rejectedPage(verdict.reason));
           if (verdict.kind === 'fail') {
             const iss = verdict.error.oauthError === 'invalid_iss';
-            const html = failurePage(expect.serverName, verdict.error.oauthError, iss ? 'the response did not come from the expected authorization server' : verdict.description);
+            const html = failurePage(
+              expect.serverName,
+              verdict.error.oauthError,
+              iss ? 'the response did not come from the expected authorization server' : verdict.description,
+            );
             return fail(reply, verdict.error, html, iss ? 400 : 200);
           }
           const code = verdict.code;
@@ -179,7 +202,10 @@ export async function startLoopbackListener(port = 0): Promise<LoopbackListener>
           const finish: ReceivedCallback['finish'] = (outcome) => {
             if (answered) return answered;
             clearTimeout(hold);
-            answered = reply(200, outcome.ok ? successPage(expect.serverName) : failurePage(expect.serverName, outcome.error, outcome.description)).then(closeSoon);
+            answered = reply(
+              200,
+              outcome.ok ? successPage(expect.serverName) : failurePage(expect.serverName, outcome.error, outcome.description),
+            ).then(closeSoon);
             return answered;
           };
           const hold = setTimeout(() => void finish({ ok: true }), HOLD_PAGE_MS);

@@ -1,5 +1,9 @@
 import { buildDiscoveryUrls } from '@modelcontextprotocol/sdk/client/auth.js';
-import { OAuthMetadataSchema, OAuthProtectedResourceMetadataSchema, OpenIdProviderDiscoveryMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
+import {
+  OAuthMetadataSchema,
+  OAuthProtectedResourceMetadataSchema,
+  OpenIdProviderDiscoveryMetadataSchema,
+} from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { AuthorizationServerMetadata, OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
@@ -19,12 +23,16 @@ export type Fetched = { found: true; url: string; body: unknown } | { found: fal
 export async function fetchMetadataDocument(url: string, fetchFn: FetchLike): Promise<Fetched> {
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
-    const response = await fetchFn(current, { headers: { accept: 'application/json', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION }, redirect: 'manual' });
+    const response = await fetchFn(current, {
+      headers: { accept: 'application/json', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+      redirect: 'manual',
+    });
     const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
     if (location) {
       await response.body?.cancel().catch(() => {});
       const target = new URL(location, current);
-      if (target.origin !== current.origin) return { found: false, url, reason: `redirected to another origin (${target.origin}) (not followed)` };
+      if (target.origin !== current.origin)
+        return { found: false, url, reason: `redirected to another origin (${target.origin}) (not followed)` };
       if (hop >= MAX_REDIRECTS) return { found: false, url, reason: 'too many redirects' };
       current = target;
       continue;
@@ -57,17 +65,26 @@ export async function fetchResourceMetadata(
 ): Promise<{ metadata?: OAuthProtectedResourceMetadata; url?: string; reasons: string[] }> {
   const server = new URL(serverUrl);
   const path = server.pathname.replace(/\/$/, '');
-  const candidates = namedUrl ? [namedUrl] : [...(path ? [`${server.origin}/.well-known/oauth-protected-resource${path}`] : []), `${server.origin}/.well-known/oauth-protected-resource`];
+  const candidates = namedUrl
+    ? [namedUrl]
+    : [
+        ...(path ? [`${server.origin}/.well-known/oauth-protected-resource${path}`] : []),
+        `${server.origin}/.well-known/oauth-protected-resource`,
+      ];
   const reasons: string[] = [];
   for (const candidate of candidates) {
     const fetched = await fetchMetadataDocument(candidate, fetchFn);
     if (!fetched.found) {
-      if (namedUrl) throw new UnsafeAuthorizationServerError(`the resource_metadata URL the server named (${namedUrl}) has no document: ${fetched.reason}`);
+      if (namedUrl)
+        throw new UnsafeAuthorizationServerError(
+          `the resource_metadata URL the server named (${namedUrl}) has no document: ${fetched.reason}`,
+        );
       reasons.push(fetched.reason);
       continue;
     }
     const parsed = OAuthProtectedResourceMetadataSchema.safeParse(fetched.body);
-    if (!parsed.success) throw new UnsafeAuthorizationServerError(`${fetched.url} is not protected resource metadata (${describeIssue(parsed.error.issues)})`);
+    if (!parsed.success)
+      throw new UnsafeAuthorizationServerError(`${fetched.url} is not protected resource metadata (${describeIssue(parsed.error.issues)})`);
     return { metadata: parsed.data, url: candidate, reasons };
   }
   return { reasons };
@@ -78,7 +95,10 @@ export async function fetchResourceMetadata(
  * tries for an issuer; undefined, with the reasons, when none of them has it.
  * @see [RFC 8414 §3.1](https://www.rfc-editor.org/rfc/rfc8414.html#section-3.1)
  */
-export async function fetchAuthorizationServerMetadata(issuer: string, fetchFn: FetchLike): Promise<{ metadata?: AuthorizationServerMetadata; reasons: string[] }> {
+export async function fetchAuthorizationServerMetadata(
+  issuer: string,
+  fetchFn: FetchLike,
+): Promise<{ metadata?: AuthorizationServerMetadata; reasons: string[] }> {
   const reasons: string[] = [];
   for (const { url, type } of buildDiscoveryUrls(issuer)) {
     const fetched = await fetchMetadataDocument(url.href, fetchFn);
@@ -87,7 +107,10 @@ export async function fetchAuthorizationServerMetadata(issuer: string, fetchFn: 
       continue;
     }
     const parsed = (type === 'oauth' ? OAuthMetadataSchema : OpenIdProviderDiscoveryMetadataSchema).safeParse(fetched.body);
-    if (!parsed.success) throw new UnsafeAuthorizationServerError(`${fetched.url} is not authorization server metadata (${describeIssue(parsed.error.issues)})`);
+    if (!parsed.success)
+      throw new UnsafeAuthorizationServerError(
+        `${fetched.url} is not authorization server metadata (${describeIssue(parsed.error.issues)})`,
+      );
     return { metadata: parsed.data, reasons };
   }
   return { reasons };

@@ -3,7 +3,11 @@ import { classifyAddress, type AddressClass } from './addressClass.js';
 import { UnsafeAuthorizationServerError } from '../shared/errors.js';
 
 /** A resolver with dns.lookup's `all: true` shape (injectable: tests map names to addresses without DNS). */
-export type ResolveFn = (hostname: string, options: LookupAllOptions, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type ResolveFn = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /** A URL learned from a server leads to an address in a network the gateway does not send requests into. */
 export class PrivateNetworkError extends UnsafeAuthorizationServerError {}
@@ -64,7 +68,8 @@ export class NetworkPolicy {
     const url = new URL(`https://${hostname.includes(':') ? `[${hostname}]` : hostname}/`);
     this.lookupAll(hostname, options.family)
       .then(async (addresses) => {
-        for (const { address } of addresses) await this.checkAddress(address, classifyAddress(address) ?? 'public', url, 'an OAuth request');
+        for (const { address } of addresses)
+          await this.checkAddress(address, classifyAddress(address) ?? 'public', url, 'an OAuth request');
         if (options.all) callback(null, addresses);
         else callback(null, addresses[0].address, addresses[0].family);
       })
@@ -73,7 +78,13 @@ export class NetworkPolicy {
 
   private lookupAll(hostname: string, family = 0): Promise<LookupAddress[]> {
     return new Promise((resolve, reject) =>
-      this.resolve(hostname, { all: true, family }, (error, addresses) => (error ? reject(error) : addresses.length ? resolve(addresses) : reject(Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' })))),
+      this.resolve(hostname, { all: true, family }, (error, addresses) =>
+        error
+          ? reject(error)
+          : addresses.length
+            ? resolve(addresses)
+            : reject(Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' })),
+      ),
     );
   }
 

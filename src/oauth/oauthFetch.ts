@@ -25,7 +25,11 @@ const MAX_REDIRECTS = 3;
  */
 export function createOAuthFetch(
   base?: FetchLike,
-  { timeoutMs = OAUTH_TIMEOUT_MS, maxBytes = OAUTH_MAX_RESPONSE_BYTES, network }: { timeoutMs?: number; maxBytes?: number; network?: NetworkPolicy } = {},
+  {
+    timeoutMs = OAUTH_TIMEOUT_MS,
+    maxBytes = OAUTH_MAX_RESPONSE_BYTES,
+    network,
+  }: { timeoutMs?: number; maxBytes?: number; network?: NetworkPolicy } = {},
 ): FetchLike {
   const send = base ?? (network ? checkedFetch(network) : fetch);
   return async (input, init) => {
@@ -44,7 +48,9 @@ export function createOAuthFetch(
         const refused = causeChain(error).find((e) => e instanceof PrivateNetworkError);
         if (refused) throw refused;
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-        const why = timeout.aborted ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+        const why = timeout.aborted
+          ? `no answer within ${timeoutMs / 1000} s`
+          : (cause?.code ?? cause?.message ?? (error as Error).message);
         throw new TransientAuthError(`cannot reach ${url.origin}: ${why}`, { cause: error });
       }
       const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
@@ -65,7 +71,8 @@ export function createOAuthFetch(
 /** undici's fetch through an Agent whose connections resolve names with the policy's checked lookup. */
 function checkedFetch(network: NetworkPolicy): FetchLike {
   const dispatcher = new Agent({ connect: { lookup: network.lookup as never, timeout: OAUTH_TIMEOUT_MS } });
-  return (url, init) => undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
+  return (url, init) =>
+    undiciFetch(url, { ...(init as object), dispatcher } as Parameters<typeof undiciFetch>[1]) as unknown as Promise<Response>;
 }
 
 function causeChain(error: unknown): unknown[] {
@@ -87,7 +94,9 @@ async function capBody(response: Response, maxBytes: number, url: URL): Promise<
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new UnsafeAuthorizationServerError(`answer larger than ${sizeInWords(maxBytes)} from ${url.origin}${url.pathname} (over ${maxBytes} bytes); refusing it`);
+      throw new UnsafeAuthorizationServerError(
+        `answer larger than ${sizeInWords(maxBytes)} from ${url.origin}${url.pathname} (over ${maxBytes} bytes); refusing it`,
+      );
     }
     chunks.push(value);
   }

@@ -13,7 +13,8 @@ export type BrowserOutcome = 'launched' | 'printed';
 export function noBrowserReason(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | undefined {
   if (env.MCP_GATEWAY_BROWSER) return undefined;
   if (env.SSH_CONNECTION || env.SSH_TTY) return 'this is an SSH session';
-  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)';
+  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
+    return 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)';
   return undefined;
 }
 
@@ -23,7 +24,12 @@ export function noBrowserReason(env: NodeJS.ProcessEnv = process.env, platform =
  * or with `noBrowser`, the URL is printed to stderr with one line of instructions; the
  * caller keeps waiting for the callback either way.
  */
-export async function showAuthorizationUrl(url: string, serverName: string, log: Logger, options: BrowserOptions = {}): Promise<BrowserOutcome> {
+export async function showAuthorizationUrl(
+  url: string,
+  serverName: string,
+  log: Logger,
+  options: BrowserOptions = {},
+): Promise<BrowserOutcome> {
   const env = options.env ?? process.env;
   const why = options.noBrowser ? 'the browser is turned off (--no-browser)' : noBrowserReason(env);
   if (why) {
@@ -79,7 +85,10 @@ function printUrl(url: string, serverName: string, why: string): void {
   } catch {
     // No loopback redirect to point at.
   }
-  const ssh = port && /SSH/.test(why) ? `(From another machine: forward the callback port first, e.g. \`ssh -L ${port}:127.0.0.1:${port} <this host>\`.)\n` : '';
+  const ssh =
+    port && /SSH/.test(why)
+      ? `(From another machine: forward the callback port first, e.g. \`ssh -L ${port}:127.0.0.1:${port} <this host>\`.)\n`
+      : '';
   process.stderr.write(
     `\n${serverName} needs you to log in, and ${why}.\n` +
       `Open this URL in a browser on this machine and approve; the gateway is waiting for the redirect:\n\n  ${url}\n\n${ssh}`,

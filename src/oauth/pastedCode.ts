@@ -12,7 +12,10 @@ export interface PasteReader {
  * Reads pasted redirect addresses until one is this login's (the same checks as the loopback
  * listener's: state, iss, error); a wrong or stale one is refused with why.
  */
-export async function readPastedCode(paste: PasteReader, expect: CallbackExpectations): Promise<{ code: string; pasted: true; finish: () => Promise<void> }> {
+export async function readPastedCode(
+  paste: PasteReader,
+  expect: CallbackExpectations,
+): Promise<{ code: string; pasted: true; finish: () => Promise<void> }> {
   for (;;) {
     const text = (await paste.read('Paste the full address your browser ended on (http://127.0.0.1:…/callback?…): '))?.trim();
     if (text === undefined) throw new OAuthFlowError('paste_ended', 'the input ended before an address was pasted');
@@ -21,7 +24,7 @@ export async function readPastedCode(paste: PasteReader, expect: CallbackExpecta
     try {
       url = new URL(text);
     } catch {
-      await paste.say('That is not an address. Copy the whole address from the browser\'s address bar, starting with http://127.0.0.1.');
+      await paste.say("That is not an address. Copy the whole address from the browser's address bar, starting with http://127.0.0.1.");
       continue;
     }
     const verdict = judgeCallback(url.searchParams, expect);

@@ -20,7 +20,10 @@ export function keyAlgorithm(pem: string, configured?: string): string {
     case 'ed25519':
       return 'EdDSA';
     default:
-      throw new OAuthFlowError('unsupported_key', `oauth.privateKey is a ${key.asymmetricKeyType} key; use an RSA, EC or Ed25519 key, or set oauth.privateKeyAlg`);
+      throw new OAuthFlowError(
+        'unsupported_key',
+        `oauth.privateKey is a ${key.asymmetricKeyType} key; use an RSA, EC or Ed25519 key, or set oauth.privateKeyAlg`,
+      );
   }
 }
 
@@ -31,7 +34,11 @@ export function configuredPrivateKey(oauth: OAuthServerConfig | undefined): stri
   try {
     return readFileSync(oauth.privateKeyFile, 'utf8');
   } catch (error) {
-    throw new OAuthFlowError('private_key_unreadable', `cannot read oauth.privateKeyFile ${oauth.privateKeyFile}: ${(error as Error).message}`, { cause: error });
+    throw new OAuthFlowError(
+      'private_key_unreadable',
+      `cannot read oauth.privateKeyFile ${oauth.privateKeyFile}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -44,5 +51,10 @@ export function privateKeyJwtSigner(oauth: OAuthServerConfig | undefined): Clien
   const pem = configuredPrivateKey(oauth);
   if (!pem || !oauth?.clientId) return undefined;
   registerSecret(pem);
-  return createPrivateKeyJwtAuth({ issuer: oauth.clientId, subject: oauth.clientId, privateKey: pem, alg: keyAlgorithm(pem, oauth.privateKeyAlg) }) as ClientAssertionSigner;
+  return createPrivateKeyJwtAuth({
+    issuer: oauth.clientId,
+    subject: oauth.clientId,
+    privateKey: pem,
+    alg: keyAlgorithm(pem, oauth.privateKeyAlg),
+  }) as ClientAssertionSigner;
 }

@@ -27,6 +27,8 @@ export function checkRegistrationAnswer(info: OAuthClientInformationMixed, redir
   }
   if (secretExpired(info, now)) {
     const at = new Date((info as { client_secret_expires_at: number }).client_secret_expires_at * 1000).toISOString();
-    throw new UnsafeAuthorizationServerError(`the registration answer's client secret expired already (client_secret_expires_at ${at}); refusing the registration (RFC 7591 §3.2.1)`);
+    throw new UnsafeAuthorizationServerError(
+      `the registration answer's client secret expired already (client_secret_expires_at ${at}); refusing the registration (RFC 7591 §3.2.1)`,
+    );
   }
 }

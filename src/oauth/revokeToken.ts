@@ -4,9 +4,7 @@ import { redact } from '../log/redact.js';
 import { applyClientAuthentication, chooseClientAuthMethod, type AuthenticatingClient } from './clientAuthentication.js';
 import { checkEndpointUrl } from './urlRules.js';
 
-export type RevocationOutcome =
-  | { revoked: true; endpoint: string }
-  | { revoked: false; reason: string };
+export type RevocationOutcome = { revoked: true; endpoint: string } | { revoked: false; reason: string };
 
 /**
  * Revokes one token at the authorization server (RFC 7009), authenticating as the client

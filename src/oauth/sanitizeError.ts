@@ -12,7 +12,9 @@ export function sanitize(error: unknown): Error {
   const issues = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> })?.issues;
   if (Array.isArray(issues)) {
     const what = issues.slice(0, 3).map((issue) => `${issue.path.map(String).join('.') || '(the whole answer)'}: ${issue.message}`);
-    return new UnsafeAuthorizationServerError(clean(`an answer from the authorization server does not have the required form (${what.join('; ')})`));
+    return new UnsafeAuthorizationServerError(
+      clean(`an answer from the authorization server does not have the required form (${what.join('; ')})`),
+    );
   }
   if (!(error instanceof Error)) return new Error(clean(String(error)));
   try {

@@ -29,7 +29,8 @@ export function loginScope(sources: ScopeSources): string | undefined {
   let scopes = words(sources.challenged ?? baseScope(sources));
   if (sources.stepUp) scopes = unionOfScopes(sources.held, scopes.join(' '), sources.stepUp);
   // Refresh tokens come with a person's grant (OpenID Connect Core §11); the client credentials grant gets none (RFC 6749 §4.4.3).
-  if (!sources.machine && sources.serverScopes?.includes('offline_access') && !scopes.includes('offline_access')) scopes.push('offline_access');
+  if (!sources.machine && sources.serverScopes?.includes('offline_access') && !scopes.includes('offline_access'))
+    scopes.push('offline_access');
   return scopes.length ? scopes.join(' ') : undefined;
 }
 

@@ -29,7 +29,8 @@ export function classifyTokenError(error: unknown): TokenErrorKind {
   if (error instanceof GatewayError) return GATEWAY_RETRY_KIND[error.retry];
   if (error instanceof InvalidClientError || error instanceof UnauthorizedClientError) return 'client';
   if (error instanceof InvalidGrantError || error instanceof InvalidScopeError || error instanceof InvalidTargetError) return 'grant';
-  if (error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError) return 'transient';
+  if (error instanceof ServerError || error instanceof TemporarilyUnavailableError || error instanceof TooManyRequestsError)
+    return 'transient';
   // A request the server cannot take.
   if (error instanceof OAuthError) return 'fatal';
   return 'transient';

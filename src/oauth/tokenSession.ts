@@ -116,9 +116,11 @@ export class TokenSession {
    */
   refresh(rejected: string | undefined): Promise<StoredTokens | undefined> {
     const { store, url, flows, lockTimeoutMs } = this.options;
-    this.refreshing ??= store.withLock(url, () => flows.run('refresh', () => this.refreshLocked(rejected)), { timeoutMs: lockTimeoutMs }).finally(() => {
-      this.refreshing = undefined;
-    });
+    this.refreshing ??= store
+      .withLock(url, () => flows.run('refresh', () => this.refreshLocked(rejected)), { timeoutMs: lockTimeoutMs })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
     return this.refreshing;
   }
 
@@ -130,7 +132,12 @@ export class TokenSession {
     if (!current?.refresh_token) return undefined;
     try {
       const refreshToken = current.refresh_token;
-      const tokens = await withTransientRetries('token refresh', () => this.options.grants.refresh(refreshToken, this.held), this.options.refreshAttempts, () => this.log);
+      const tokens = await withTransientRetries(
+        'token refresh',
+        () => this.options.grants.refresh(refreshToken, this.held),
+        this.options.refreshAttempts,
+        () => this.log,
+      );
       await this.adopt(tokens);
       this.log.info('refreshed the access token');
       return tokens;
@@ -150,7 +157,12 @@ export class TokenSession {
   private async refreshFailed(error: unknown): Promise<undefined> {
     const kind = classifyTokenError(error);
     if (kind === 'transient') throw error;
-    if (kind === 'fatal') throw new OAuthFlowError('refresh_refused', `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`, { cause: error });
+    if (kind === 'fatal')
+      throw new OAuthFlowError(
+        'refresh_refused',
+        `the token refresh was refused and retrying will not help: ${redact(errorMessage(error))}`,
+        { cause: error },
+      );
     if (kind === 'client') {
       this.log.warn('the authorization server no longer knows this client (invalid_client); registering again at the next login');
       await this.options.store.delete(this.options.url, this.options.configuredClient ? ['tokens'] : ['tokens', 'client']);
@@ -164,16 +176,19 @@ export class TokenSession {
 
   private scheduleSaveRetry(attempt = 0): void {
     clearTimeout(this.saveRetry);
-    this.saveRetry = setTimeout(async () => {
-      if (!this.unsaved || !this.held) return;
-      try {
-        await this.options.store.writeTokens(this.options.url, this.held);
-        this.unsaved = false;
-        this.log.info('saved the tokens that could not be saved before');
-      } catch {
-        this.scheduleSaveRetry(attempt + 1);
-      }
-    }, backoffDelay(attempt, 1000, 60_000));
+    this.saveRetry = setTimeout(
+      async () => {
+        if (!this.unsaved || !this.held) return;
+        try {
+          await this.options.store.writeTokens(this.options.url, this.held);
+          this.unsaved = false;
+          this.log.info('saved the tokens that could not be saved before');
+        } catch {
+          this.scheduleSaveRetry(attempt + 1);
+        }
+      },
+      backoffDelay(attempt, 1000, 60_000),
+    );
     this.saveRetry.unref();
   }
 

@@ -4,11 +4,18 @@ import type { OAuthClientInformationMixed, OAuthTokens } from '@modelcontextprot
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
-import { writeFileAtomic } from './atomicFile.js';
+import { writeFileAtomic } from '../shared/atomicFile.js';
 import { canonicalServerUrl, serverKey } from './serverKey.js';
 import { LockUnavailableError, TokenStoreUnavailableError, UnsafeAuthorizationServerError } from '../shared/errors.js';
-import { withStoreLock } from './storeLock.js';
-import { checkPrivateDir, checkPrivateFile, checkWritableTarget, readPrivateFile, removeLeftoverTempFiles, type HygieneOptions } from './storeHygiene.js';
+import { withStoreLock } from '../shared/storeLock.js';
+import {
+  checkPrivateDir,
+  checkPrivateFile,
+  checkWritableTarget,
+  readPrivateFile,
+  removeLeftoverTempFiles,
+  type HygieneOptions,
+} from './storeHygiene.js';
 import { FileBackend } from './storage/fileBackend.js';
 import { type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
 
@@ -35,7 +42,9 @@ export function storedTokensFrom(response: OAuthTokens, what = 'the token respon
   }
   // RFC 6749 §5.1: expires_in is a lifetime in seconds; anything but a non-negative integer is a broken answer (not "expired 5 s ago").
   if (response.expires_in !== undefined && !(Number.isInteger(response.expires_in) && response.expires_in >= 0)) {
-    throw new UnsafeAuthorizationServerError(`${what} has expires_in ${JSON.stringify(response.expires_in)}; it must be a non-negative integer of seconds (RFC 6749 §5.1)`);
+    throw new UnsafeAuthorizationServerError(
+      `${what} has expires_in ${JSON.stringify(response.expires_in)}; it must be a non-negative integer of seconds (RFC 6749 §5.1)`,
+    );
   }
   const now = Date.now();
   return {

@@ -23,7 +23,9 @@ export function checkEndpointUrl(value: unknown, what: string): URL {
     throw new UnsafeAuthorizationServerError(`${what} is not a valid URL: ${value}`);
   }
   if (url.username || url.password) {
-    throw new UnsafeAuthorizationServerError(`${what} carries credentials (${url.protocol}//…@${url.host}); a URL with a user name or password is never accepted from a server`);
+    throw new UnsafeAuthorizationServerError(
+      `${what} carries credentials (${url.protocol}//…@${url.host}); a URL with a user name or password is never accepted from a server`,
+    );
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;

@@ -87,7 +87,9 @@ export function parseWwwAuthenticate(header: string | null | undefined): AuthCha
 }
 
 /** The Bearer challenge's parameters that OAuth discovery uses. */
-export function bearerChallenge(header: string | null | undefined): { resourceMetadata?: string; scope?: string; error?: string } | undefined {
+export function bearerChallenge(
+  header: string | null | undefined,
+): { resourceMetadata?: string; scope?: string; error?: string } | undefined {
   const bearer = parseWwwAuthenticate(header).find((c) => c.scheme === 'bearer');
   if (!bearer) return undefined;
   return { resourceMetadata: bearer.params.resource_metadata, scope: bearer.params.scope, error: bearer.params.error };

@@ -65,7 +65,8 @@ export class LineMessageBuffer {
     }
     this.scanned = 0;
     const head = chunks[chunkIndex]!;
-    const lineBuffer = chunkIndex === 0 ? head.subarray(0, index) : Buffer.concat([...chunks.slice(0, chunkIndex), head.subarray(0, index)]);
+    const lineBuffer =
+      chunkIndex === 0 ? head.subarray(0, index) : Buffer.concat([...chunks.slice(0, chunkIndex), head.subarray(0, index)]);
     const rest = head.subarray(index + 1);
     this.chunks = rest.length ? [rest, ...chunks.slice(chunkIndex + 1)] : chunks.slice(chunkIndex + 1);
     this.size -= lineBuffer.length + 1;
@@ -91,11 +92,12 @@ export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
 export class LineTooLongError extends Error {
   constructor(readonly maxBytes: number) {
-    super(`a message longer than ${Math.round(maxBytes / 1024 / 1024)} MiB arrived and was dropped (the limit is the MCP SDK's own); the messages after it are read as usual`);
+    super(
+      `a message longer than ${Math.round(maxBytes / 1024 / 1024)} MiB arrived and was dropped (the limit is the MCP SDK's own); the messages after it are read as usual`,
+    );
     this.name = new.target.name;
   }
 }
 
 /** Lines from this size on are offered to `rawLineHandler` (large tool results). */
 export const RAW_LINE_BYTES = 64 * 1024;
-

@@ -29,7 +29,8 @@ export class SdkInternalsError extends Error {
 
 /** Checks that what the gateway relies on is there; throws SdkInternalsError otherwise. */
 export function assertSdkInternals(): void {
-  const buffer = (new StdioServerTransport() as unknown as { _readBuffer?: { append?: unknown; readMessage?: unknown; clear?: unknown } })._readBuffer;
+  const buffer = (new StdioServerTransport() as unknown as { _readBuffer?: { append?: unknown; readMessage?: unknown; clear?: unknown } })
+    ._readBuffer;
   if (!buffer || typeof buffer.append !== 'function' || typeof buffer.readMessage !== 'function' || typeof buffer.clear !== 'function') {
     throw new SdkInternalsError('StdioServerTransport._readBuffer (append, readMessage, clear)');
   }

@@ -15,7 +15,10 @@ export function watchFile(
 ): () => void {
   let lastText: string | undefined;
   let timer: NodeJS.Timeout | undefined;
-  void readFile(path, 'utf8').then((text) => (lastText ??= text), () => {});
+  void readFile(path, 'utf8').then(
+    (text) => (lastText ??= text),
+    () => {},
+  );
   const check = async () => {
     let text: string;
     try {

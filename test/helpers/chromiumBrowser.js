@@ -15,14 +15,30 @@ try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = await context.newPage();
   await page.goto(url);
   await page.click('#approve');
   await page.waitForURL(/127\.0\.0\.1:\d+\/callback/);
   await page.waitForSelector('#result');
-  writeFileSync(result, JSON.stringify({ url: page.url(), title: await page.title(), heading: await page.textContent('#result'), body: await page.textContent('body') }));
+  writeFileSync(
+    result,
+    JSON.stringify({
+      url: page.url(),
+      title: await page.title(),
+      heading: await page.textContent('#result'),
+      body: await page.textContent('body'),
+    }),
+  );
 } catch (error) {
   writeFileSync(result, JSON.stringify({ error: String(error) }));
 } finally {

@@ -155,7 +155,11 @@ export function isAlive(pid) {
 /** Runs the CLI to completion without blocking this process (in-process fixture servers keep answering). */
 export function runCli(args, { cwd, env = {}, bin = GATEWAY, command } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command ?? process.execPath, command ? args : [bin, ...args], { cwd, env: { ...process.env, ...isolatedHome(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command ?? process.execPath, command ? args : [bin, ...args], {
+      cwd,
+      env: { ...process.env, ...isolatedHome(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));

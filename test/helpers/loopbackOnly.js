@@ -43,7 +43,8 @@ export function fakeLookup(hosts) {
     const address = hosts[hostname] ?? (isIP(hostname) ? hostname : hostname === 'localhost' ? '127.0.0.1' : undefined);
     const family = address?.includes(':') ? 6 : 4;
     process.nextTick(() => {
-      if (!address) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (test resolver)`), { code: 'ENOTFOUND', hostname }));
+      if (!address)
+        return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname} (test resolver)`), { code: 'ENOTFOUND', hostname }));
       if (opts.all) callback(null, [{ address, family }]);
       else callback(null, address, family);
     });

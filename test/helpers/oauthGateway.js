@@ -28,7 +28,9 @@ export function oauthEnv({ home, browserLog }, extra = {}) {
 /** The URLs the stand-in browser was launched with. */
 export function browserLaunches({ browserLog }) {
   if (!existsSync(browserLog)) return [];
-  return readFileSync(browserLog, 'utf8').split('\n').filter((line) => line.startsWith('http'));
+  return readFileSync(browserLog, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('http'));
 }
 
 export function browserLogText({ browserLog }) {
@@ -85,7 +87,8 @@ export async function waitForTools(gateway, prefix, timeoutMs = 20_000) {
   try {
     await waitFor(
       async () =>
-        (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)) && (await serverStatus(gateway.client, prefix))?.state === 'ready',
+        (await toolNames(gateway.client)).some((name) => name.startsWith(`${prefix}__`)) &&
+        (await serverStatus(gateway.client, prefix))?.state === 'ready',
       { timeoutMs, what: `${prefix} ready with its tools` },
     );
   } catch (error) {

@@ -23,7 +23,12 @@ const INSTALL = {
 
 /** The executable `name` on PATH (or at `name` when it is a path), or undefined. */
 export function onPath(name, env = process.env) {
-  const candidates = name.includes('/') ? [name] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const candidates = name.includes('/')
+    ? [name]
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, name));
   return candidates.find((path) => {
     try {
       accessSync(path, constants.X_OK);
@@ -43,7 +48,9 @@ export function chromiumPath(env = process.env) {
 const probes = {
   chromium(env) {
     if (chromiumPath(env)) return undefined;
-    return env.CHROMIUM_PATH ? `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable` : 'no chromium or chromium-browser on PATH (or set CHROMIUM_PATH)';
+    return env.CHROMIUM_PATH
+      ? `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable`
+      : 'no chromium or chromium-browser on PATH (or set CHROMIUM_PATH)';
   },
   keyring(env) {
     const tools = ['dbus-run-session', 'gnome-keyring-daemon'].filter((tool) => !onPath(tool, env));
@@ -70,7 +77,10 @@ export function missing(name, env = process.env) {
 
 /** The prerequisites MCP_GATEWAY_TEST_REQUIRE turns from "skip" into "fail"; throws on a name it does not know. */
 export function required(env = process.env) {
-  const names = (env[REQUIRE_VARIABLE] ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const names = (env[REQUIRE_VARIABLE] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (names.includes('all')) return [...PREREQUISITES];
   const unknown = names.filter((name) => !probes[name]);
   if (unknown.length) throw new Error(`${REQUIRE_VARIABLE} names ${unknown.join(', ')}; known: ${PREREQUISITES.join(', ')}, or all`);
@@ -97,6 +107,7 @@ export function testNeeding(names, title, fn) {
   if (!reasons.length) return test(title, fn);
   const text = reasons.map(({ name, why }) => `needs ${name}: ${why} (${INSTALL[name]}; .ci/run installs it)`).join('; ');
   const failing = reasons.filter(({ name }) => demanded.includes(name)).map(({ name }) => name);
-  if (failing.length) return test(title, () => assert.fail(`${text}; ${REQUIRE_VARIABLE}=${process.env[REQUIRE_VARIABLE]} requires ${failing.join(', ')}`));
+  if (failing.length)
+    return test(title, () => assert.fail(`${text}; ${REQUIRE_VARIABLE}=${process.env[REQUIRE_VARIABLE]} requires ${failing.join(', ')}`));
   return test(title, { skip: text }, fn);
 }

@@ -4,15 +4,35 @@
  * stemming, so "create_pull_request" matches "creating pull requests".
  */
 const STOP_WORDS = new Set(
-  'a an and are as at be by can do for from get given how i in into is it its me my of on or out please show that the their them this to up use using want we what when which with you your'.split(' '),
+  'a an and are as at be by can do for from get given how i in into is it its me my of on or out please show that the their them this to up use using want we what when which with you your'.split(
+    ' ',
+  ),
 );
 
 /** Words for the same action, folded into one term, so "open a PR" finds create_pull_request. */
 const SYNONYMS: Record<string, string> = {
-  open: 'create', add: 'create', new: 'create', make: 'create', schedule: 'create', start: 'create', compose: 'create', book: 'create',
-  remove: 'delete', erase: 'delete', trash: 'delete', discard: 'delete', drop: 'delete',
-  fetch: 'get', retrieve: 'get', show: 'get', view: 'get', look: 'get', lookup: 'get', find: 'search',
-  post: 'send', write: 'send',
+  open: 'create',
+  add: 'create',
+  new: 'create',
+  make: 'create',
+  schedule: 'create',
+  start: 'create',
+  compose: 'create',
+  book: 'create',
+  remove: 'delete',
+  erase: 'delete',
+  trash: 'delete',
+  discard: 'delete',
+  drop: 'delete',
+  fetch: 'get',
+  retrieve: 'get',
+  show: 'get',
+  view: 'get',
+  look: 'get',
+  lookup: 'get',
+  find: 'search',
+  post: 'send',
+  write: 'send',
   execute: 'run',
 };
 
@@ -51,7 +71,11 @@ export class Bm25Index<T> {
   private readonly documentFrequency = new Map<string, number>();
   private averageLength = 0;
 
-  constructor(documents: Array<Bm25Document<T>>, private readonly k1 = 1.2, private readonly b = 0.75) {
+  constructor(
+    documents: Array<Bm25Document<T>>,
+    private readonly k1 = 1.2,
+    private readonly b = 0.75,
+  ) {
     for (const document of documents) {
       const terms = new Map<string, number>();
       let length = 0;

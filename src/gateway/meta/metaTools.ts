@@ -10,13 +10,17 @@ import { awaitServer } from '../awaitServer.js';
 import type { StartupGate } from '../startupGate.js';
 import { isListed } from '../toolCatalog.js';
 
-const AGENT_ID = { type: 'string', description: 'Your agent id, if the gateway asked you to give one; it decides which servers and tools you may use.' } as const;
+const AGENT_ID = {
+  type: 'string',
+  description: 'Your agent id, if the gateway asked you to give one; it decides which servers and tools you may use.',
+} as const;
 
 /** Meta mode's whole tool list: a few fixed tools instead of every downstream tool. */
 export const META_TOOLS: Tool[] = [
   {
     name: 'list_servers',
-    description: 'List the MCP servers behind this gateway: what each is for, whether it is ready (or needs a login, or failed and why), and how many tools it has. Start here.',
+    description:
+      'List the MCP servers behind this gateway: what each is for, whether it is ready (or needs a login, or failed and why), and how many tools it has. Start here.',
     inputSchema: { type: 'object', properties: { agent_id: AGENT_ID } },
     annotations: { readOnlyHint: true },
   },
@@ -25,15 +29,25 @@ export const META_TOOLS: Tool[] = [
     description: 'The tools of one server with their input schemas. Give `names` to get only those tools, `max` to cap the list.',
     inputSchema: {
       type: 'object',
-      properties: { server: { type: 'string' }, names: { type: 'array', items: { type: 'string' } }, max: { type: 'integer', minimum: 1 }, agent_id: AGENT_ID },
+      properties: {
+        server: { type: 'string' },
+        names: { type: 'array', items: { type: 'string' } },
+        max: { type: 'integer', minimum: 1 },
+        agent_id: AGENT_ID,
+      },
       required: ['server'],
     },
     annotations: { readOnlyHint: true },
   },
   {
     name: 'search_tools',
-    description: 'Find tools across all servers by what you want to do (ranked by BM25 over tool names and descriptions). Returns the best matches with their schemas.',
-    inputSchema: { type: 'object', properties: { query: { type: 'string' }, max: { type: 'integer', minimum: 1 }, agent_id: AGENT_ID }, required: ['query'] },
+    description:
+      'Find tools across all servers by what you want to do (ranked by BM25 over tool names and descriptions). Returns the best matches with their schemas.',
+    inputSchema: {
+      type: 'object',
+      properties: { query: { type: 'string' }, max: { type: 'integer', minimum: 1 }, agent_id: AGENT_ID },
+      required: ['query'],
+    },
     annotations: { readOnlyHint: true },
   },
   {
@@ -50,7 +64,10 @@ export const META_TOOLS: Tool[] = [
 type Extra = Parameters<typeof forwardOptions>[0];
 
 const failure = (text: string): CallToolResult => ({ isError: true, content: [{ type: 'text', text }] });
-const json = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> });
+const json = (value: unknown): CallToolResult => ({
+  content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
+  structuredContent: value as Record<string, unknown>,
+});
 
 /**
  * Progressive disclosure: the model lists servers, searches or browses their tools, and calls
@@ -120,19 +137,24 @@ export class MetaTools {
     const found = lookup.server;
     // A server that is not ready may still show its tools (from the catalog cache, or while reconnecting); with none, say why and what to do.
     let tools = isListed(found) ? this.visibleTools(agent, found) : [];
-    if (found.state.status !== 'ready' && !tools.length) return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
+    if (found.state.status !== 'ready' && !tools.length)
+      return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
     if (Array.isArray(args.names)) {
       const wanted = new Set(args.names.filter((name): name is string => typeof name === 'string'));
       const missing = [...wanted].filter((name) => !tools.some((tool) => tool.name === name));
       tools = tools.filter((tool) => wanted.has(tool.name));
-      if (missing.length && !tools.length) return failure(`${found.name} has no tool ${missing.join(', ')} that you may use; call get_server_tools with only "server" to see them all.`);
+      if (missing.length && !tools.length)
+        return failure(
+          `${found.name} has no tool ${missing.join(', ')} that you may use; call get_server_tools with only "server" to see them all.`,
+        );
     }
     if (typeof args.max === 'number' && args.max > 0) tools = tools.slice(0, args.max);
     return json({ server: found.name, tools: tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema })) });
   }
 
   private searchTools(agent: string | undefined, args: Record<string, unknown>): CallToolResult {
-    if (typeof args.query !== 'string' || !args.query.trim()) return failure('search_tools needs a "query": words for what you want to do, e.g. "create a calendar event".');
+    if (typeof args.query !== 'string' || !args.query.trim())
+      return failure('search_tools needs a "query": words for what you want to do, e.g. "create a calendar event".');
     const max = typeof args.max === 'number' && args.max > 0 ? args.max : 8;
     const key = `${this.version}:${agent ?? ''}:${this.servers.map((server) => `${server.name}=${server.state.status}/${server.tools.length}`).join(',')}`;
     if (this.index?.key !== key) {
@@ -158,7 +180,8 @@ export class MetaTools {
       inputSchema: item.tool.inputSchema,
       score: Math.round(score * 100) / 100,
     }));
-    if (!results.length) return json({ results, hint: 'Nothing matched; try other words, or list_servers and get_server_tools to browse.' });
+    if (!results.length)
+      return json({ results, hint: 'Nothing matched; try other words, or list_servers and get_server_tools to browse.' });
     return json({ results });
   }
 
@@ -168,7 +191,9 @@ export class MetaTools {
     const found = lookup.server;
     if (typeof args.tool !== 'string') return failure('execute_tool needs "tool": a tool name from get_server_tools or search_tools.');
     if (!this.rules().allowsTool(agent, found.name, args.tool)) {
-      return failure(`You may not use ${found.name}.${args.tool}${agent ? ` (agent "${agent}")` : ''}; the gateway's access rules deny it. Use search_tools to find a tool you may use.`);
+      return failure(
+        `You may not use ${found.name}.${args.tool}${agent ? ` (agent "${agent}")` : ''}; the gateway's access rules deny it. Use search_tools to find a tool you may use.`,
+      );
     }
     const notReady = await awaitServer(found, extra);
     if (notReady) return failure(`${found.name} is not ready: ${describeState(found.state)}. ${whatToDo(found)}`);
@@ -176,10 +201,13 @@ export class MetaTools {
       return failure(`${found.name} has no tool "${args.tool}"; call get_server_tools with {"server": "${found.name}"} to see its tools.`);
     }
     const toolArgs = args.args === undefined ? {} : args.args;
-    if (typeof toolArgs !== 'object' || toolArgs === null || Array.isArray(toolArgs)) return failure('"args" must be an object of the tool\'s arguments.');
+    if (typeof toolArgs !== 'object' || toolArgs === null || Array.isArray(toolArgs))
+      return failure('"args" must be an object of the tool\'s arguments.');
     const busy = this.inFlight.get(found.name) ?? 0;
     if (busy >= this.maxInFlight) {
-      return failure(`${found.name} already has ${busy} calls in flight, the gateway's limit (gateway.maxCallsInFlight); retry when some have finished.`);
+      return failure(
+        `${found.name} already has ${busy} calls in flight, the gateway's limit (gateway.maxCallsInFlight); retry when some have finished.`,
+      );
     }
     this.inFlight.set(found.name, busy + 1);
     try {

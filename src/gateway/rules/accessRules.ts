@@ -41,7 +41,6 @@ interface CompiledPolicy {
   deny: CompiledPattern[];
 }
 
-
 function compilePattern(pattern: string): CompiledPattern {
   const dot = pattern.indexOf('.');
   return dot < 0
@@ -64,15 +63,18 @@ export class AccessRules {
 
   /** Checks and compiles a parsed rules file; errors name the file and the field. */
   static parse(value: unknown, source: string): AccessRules {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RulesError(`${source}: must be a JSON object with "defaults" and "agents"`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new RulesError(`${source}: must be a JSON object with "defaults" and "agents"`);
     const file = value as Record<string, unknown>;
     for (const key of Object.keys(file)) {
       if (key !== 'defaults' && key !== 'agents') throw new RulesError(`${source}: unknown field "${key}" (use "defaults" and "agents")`);
     }
     const policy = (raw: unknown, at: string): CompiledPolicy => {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RulesError(`${source}: ${at}: must be an object with "allow" and/or "deny"`);
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        throw new RulesError(`${source}: ${at}: must be an object with "allow" and/or "deny"`);
       const entry = raw as Record<string, unknown>;
-      for (const key of Object.keys(entry)) if (key !== 'allow' && key !== 'deny') throw new RulesError(`${source}: ${at}.${key}: unknown field (use "allow" and "deny")`);
+      for (const key of Object.keys(entry))
+        if (key !== 'allow' && key !== 'deny') throw new RulesError(`${source}: ${at}.${key}: unknown field (use "allow" and "deny")`);
       const list = (field: 'allow' | 'deny'): CompiledPattern[] => {
         const items = entry[field];
         if (items === undefined) return [];
@@ -86,7 +88,8 @@ export class AccessRules {
     const defaults = file.defaults === undefined ? ALLOW_ALL : policy(file.defaults, 'defaults');
     const agents = new Map<string, CompiledPolicy>();
     if (file.agents !== undefined) {
-      if (typeof file.agents !== 'object' || file.agents === null || Array.isArray(file.agents)) throw new RulesError(`${source}: agents: must be an object of agent ids`);
+      if (typeof file.agents !== 'object' || file.agents === null || Array.isArray(file.agents))
+        throw new RulesError(`${source}: agents: must be an object of agent ids`);
       for (const [agent, raw] of Object.entries(file.agents as Record<string, unknown>)) agents.set(agent, policy(raw, `agents.${agent}`));
     }
     return new AccessRules(defaults, agents, source);

@@ -38,6 +38,8 @@ export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
 /** A 32-byte key from a passphrase (scrypt, N=2^15, r=8, p=1). */
 export function deriveKey(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number } = SCRYPT_PARAMS): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(passphrase, salt, 32, { ...params, maxmem: 128 * params.N * params.r * 2 }, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(passphrase, salt, 32, { ...params, maxmem: 128 * params.N * params.r * 2 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }

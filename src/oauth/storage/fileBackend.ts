@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomic } from '../atomicFile.js';
+import { readFileIfExists, writeFileAtomic } from '../../shared/atomicFile.js';
 import type { EntryName, StoreBackend } from './storeBackend.js';
 
 /** Plain JSON files, 0600 in a 0700 directory, written atomically: the default, copyable store. */

@@ -38,5 +38,8 @@ export function keychainError(what: string, error: unknown): TokenStoreUnavailab
     process.platform === 'linux'
       ? 'on Linux a Secret Service (GNOME Keyring, KWallet, KeePassXC) must be running and unlocked in this session'
       : 'the keychain must be unlocked for this user';
-  return new TokenStoreUnavailableError(`cannot ${what} the OS keychain (${(error as Error).message}); ${hint} — or use "tokenStore": "file"`, { cause: error });
+  return new TokenStoreUnavailableError(
+    `cannot ${what} the OS keychain (${(error as Error).message}); ${hint} — or use "tokenStore": "file"`,
+    { cause: error },
+  );
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensurePrivateDir, FILE_MODE, readFileIfExists } from '../atomicFile.js';
+import { ensurePrivateDir, FILE_MODE, readFileIfExists } from '../../shared/atomicFile.js';
 import { deriveKey, seal, unseal, type Sealed } from './aesGcm.js';
 import { keychainError, KEYCHAIN_SERVICE, loadKeyring } from './loadKeyring.js';
 import { TokenStoreUnavailableError } from '../../shared/errors.js';
@@ -46,7 +46,9 @@ async function keyFromKeychain(root: string): Promise<Buffer> {
   try {
     Entry = await loadKeyring();
   } catch (error) {
-    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or ${(error as Error).message}`, { cause: error });
+    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const entry = new Entry(KEYCHAIN_SERVICE, `store-key ${root}`);
   try {
@@ -57,7 +59,10 @@ async function keyFromKeychain(root: string): Promise<Buffer> {
     return key;
   } catch (error) {
     const wrapped = keychainError('keep the store key in', error);
-    throw new TokenStoreUnavailableError(`the encrypted token store needs a key: set MCP_GATEWAY_KEY, or make the keychain usable (${wrapped.message})`, { cause: error });
+    throw new TokenStoreUnavailableError(
+      `the encrypted token store needs a key: set MCP_GATEWAY_KEY, or make the keychain usable (${wrapped.message})`,
+      { cause: error },
+    );
   }
 }
 

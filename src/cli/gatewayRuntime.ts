@@ -50,7 +50,12 @@ export function createRuntime(
   const log = createLogger(config, options);
   for (const warning of config.warnings) log.warn(warning);
   const store = createTokenStore(config, options, log);
-  const auth: AuthSettings = { store, noBrowser: options.noBrowser, headless: options.headless, callbackTimeoutMs: config.gateway.callbackTimeout };
+  const auth: AuthSettings = {
+    store,
+    noBrowser: options.noBrowser,
+    headless: options.headless,
+    callbackTimeoutMs: config.gateway.callbackTimeout,
+  };
   const runtime: DownstreamRuntime = { auth, cache: createCatalogCache(config) };
   return { log, downstreams: new DownstreamSet(config, log, runtime), authSettings: auth, runtime };
 }

@@ -2,7 +2,7 @@ import { link, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { LockTimeoutError, LockUnavailableError } from '../shared/errors.js';
+import { LockTimeoutError, LockUnavailableError } from './errors.js';
 import { ensurePrivateDir, FILE_MODE } from './atomicFile.js';
 
 interface LockOwner {
