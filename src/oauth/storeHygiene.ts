@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { chmod, lstat, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TokenStoreUnavailableError } from '../shared/errors.js';
@@ -60,19 +60,24 @@ export async function readPrivateFile(path: string, options: HygieneOptions = {}
   }
 }
 
+/** The entry's own status (a link is not followed), or undefined when there is none. */
+async function lstatIfExists(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /**
  * Checks a store directory before anything in it is read or written: not a symbolic link, a
  * directory, owned by the user; a mode wider than 0700 is set to 0700 with a warning. Nothing
  * when it does not exist.
  */
 export async function checkPrivateDir(dir: string, options: HygieneOptions = {}): Promise<void> {
-  let info;
-  try {
-    info = await lstat(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
+  const info = await lstatIfExists(dir);
+  if (!info) return;
   if (info.isSymbolicLink()) throw symlinkError(dir);
   if (!info.isDirectory()) throw new UnsafeStoreEntryError(`${dir} is not a directory; the token store needs it to be one. Remove it`);
   checkOwner(dir, info.uid, options);
@@ -88,13 +93,8 @@ export async function checkPrivateDir(dir: string, options: HygieneOptions = {})
  * than 0600 is set to 0600 with a warning naming the file. Nothing when it does not exist.
  */
 export async function checkPrivateFile(path: string, options: HygieneOptions = {}): Promise<void> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
+  const info = await lstatIfExists(path);
+  if (!info) return;
   if (info.isSymbolicLink()) throw symlinkError(path);
   if (!info.isFile()) return; // A directory in its place is unreadable, reported by the read as a damaged file is.
   checkOwner(path, info.uid, options);
@@ -106,13 +106,8 @@ export async function checkPrivateFile(path: string, options: HygieneOptions = {
 
 /** Refuses to write over a symbolic link or another user's file (a rename would replace it, but nothing is done through it). */
 export async function checkWritableTarget(path: string, options: HygieneOptions = {}): Promise<void> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
+  const info = await lstatIfExists(path);
+  if (!info) return;
   if (info.isSymbolicLink()) throw symlinkError(path);
   checkOwner(path, info.uid, options);
 }
