@@ -6,6 +6,7 @@ import { errorMessage } from '../log/logger.js';
 import { inspectAuthorization } from '../oauth/inspectAuthorization.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
 import { bearerChallenge } from '../oauth/wwwAuthenticate.js';
+import { discardBody } from '../shared/bestEffort.js';
 
 /** One thing `gateway doctor` found: fine, worth knowing, or a problem, with the fix to apply. */
 export interface Finding {
@@ -116,7 +117,7 @@ export async function checkHttpServer(server: HttpServerConfig, timeoutMs = 10_0
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
     });
-    await response.body?.cancel().catch(() => {});
+    await discardBody(response);
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why =

@@ -1,57 +1,30 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  ErrorCode,
-  McpError,
-  ResultSchema,
-  type JSONRPCMessage,
-  type Notification,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, Notification, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { redact } from '../log/redact.js';
 import type { ServerAuth } from '../oauth/serverAuth.js';
-import { backoffDelay } from '../shared/backoff.js';
+import { settled } from '../shared/bestEffort.js';
 import { ConnectTimeoutError } from '../shared/errors.js';
 import { withTimeout } from '../shared/withTimeout.js';
-import {
-  explainClose,
-  explainFailure,
-  failureCode,
-  isAuthError,
-  isLoginRequired,
-  isRetryableAuthError,
-  readRequestFailure,
-  type RequestFailure,
-} from './downstreamFailures.js';
-import { DownstreamLogin } from './downstreamLogin.js';
-import { refusedAfterStepUp, StepUp, type StepUpHold } from './stepUp.js';
-import { DEFAULT_CALL_TIMEOUT_MS, type DownstreamRuntime } from './downstreamRuntime.js';
+import { explainClose, explainFailure, failureCode, isAuthError, isLoginRequired, isRetryableAuthError } from './downstreamFailures.js';
 import { DownstreamCatalog } from './downstreamCatalog.js';
+import { DownstreamLogin } from './downstreamLogin.js';
+import type { DownstreamRuntime } from './downstreamRuntime.js';
 import { describeState } from './downstreamState.js';
-import type * as HttpTransportModule from './httpTransport.js';
+import { httpStatusOf, loadHttpTransports } from './httpSupport.js';
 import { openConnection, type Connection, type ConnectionHandlers, type TransportKind } from './openConnection.js';
+import { RequestPath, type RequestPathOwner } from './requestPath.js';
+import { authRetryDelay, reconnectDelay, STABLE_AFTER_MS } from './retryPolicy.js';
 import { fetchLists, type ListKind } from './serverLists.js';
 import { StderrTail } from './stdioTransport.js';
+import { StepUp, type StepUpHold } from './stepUp.js';
 import { waitUntilReady, type ReadyWait } from './waitUntilReady.js';
 
 export { DEFAULT_CALL_TIMEOUT_MS } from './downstreamRuntime.js';
 export type { AuthSettings, DownstreamHooks, DownstreamRuntime } from './downstreamRuntime.js';
 export type { StepUpHold } from './stepUp.js';
-
-/** Reconnecting a server that went away: 1 s, doubling, at most a minute (MCP_GATEWAY_RECONNECT_BASE_MS for tests). */
-const RECONNECT_BASE_MS = Number(process.env.MCP_GATEWAY_RECONNECT_BASE_MS) || 1000;
-const RECONNECT_MAX_MS = 60_000;
-/** Connected this long, a server that goes away is taken to have been healthy: its backoff starts over. */
-const STABLE_AFTER_MS = 30_000;
-/**
- * Retrying a server whose authorization server was unreachable: 30–60 s, doubling, up to 5–10
- * min (MCP_GATEWAY_RETRY_BASE_MS for tests): the backoff ceiling is twice the minimum, so
- * its fixed half is never shorter.
- */
-const AUTH_RETRY_MIN_MS = Number(process.env.MCP_GATEWAY_RETRY_BASE_MS) || 30_000;
-const authRetryDelay = (attempt: number) => backoffDelay(attempt, 2 * AUTH_RETRY_MIN_MS, 10 * 60_000);
 
 /**
  * One client for one configured server: connects (with a timeout), keeps its lists, routes
@@ -67,6 +40,7 @@ export class Downstream extends DownstreamCatalog {
   private readonly login?: DownstreamLogin;
   /** Requests refused with 403 insufficient_scope wait here for a login for more permissions. */
   private readonly stepUp?: StepUp;
+  private readonly requests: RequestPath;
   private connection?: Connection;
   /** The client of the attempt under way (closed if it times out or the gateway stops). */
   private pendingClient?: Client;
@@ -78,7 +52,6 @@ export class Downstream extends DownstreamCatalog {
   private authRetries = 0;
   private retryTimer?: NodeJS.Timeout;
   private reauthenticating = false;
-  private resettingSession?: Promise<void>;
   /** The connection attempt under way: one at a time, whoever asks. */
   private attempt?: Promise<void>;
 
@@ -98,6 +71,7 @@ export class Downstream extends DownstreamCatalog {
         if (this.connection) void this.refreshLists(this.connection.client, ['tools', 'resources', 'prompts']);
       });
     }
+    this.requests = new RequestPath(this.requestPathOwner());
   }
 
   /** The server's OAuth state (HTTP servers only, created on first connect). */
@@ -140,7 +114,7 @@ export class Downstream extends DownstreamCatalog {
         await this.connectWithTimeout();
       } catch (error) {
         // A 401 (or a 403 asking for more scopes): log in (no connect timeout while the user is in the browser), then connect again.
-        const status = httpTransports?.httpStatusOf(error);
+        const status = httpStatusOf(error);
         if (!this.auth || this.closed || !(status === 401 || (status === 403 && this.auth.takeStepUp()))) throw error;
         await this.login!.logIn((state) => this.setState(state));
         await this.connectWithTimeout();
@@ -155,15 +129,15 @@ export class Downstream extends DownstreamCatalog {
       this.runtime.hooks?.onReady(this);
       void this.saveCatalog();
     } catch (error) {
-      await this.pendingClient?.close().catch(() => {});
+      await settled(this.pendingClient?.close());
       this.pendingClient = undefined;
       if (!this.closed) this.attemptFailed(error);
     }
   }
 
   private attemptFailed(error: unknown): void {
-    const reason = explainFailure(this.config, error, httpTransports?.httpStatusOf(error), this.stderrTail.meaningful());
-    const refused = [401, 403].includes(httpTransports?.httpStatusOf(error) ?? 0);
+    const reason = explainFailure(this.config, error, httpStatusOf(error), this.stderrTail.meaningful());
+    const refused = [401, 403].includes(httpStatusOf(error) ?? 0);
     if (this.everReady && !refused && !isAuthError(error)) return this.connectionLost(reason);
     if (isLoginRequired(error)) {
       // No login can start by itself now (headless, or the browser-tab limit): a call to the server starts one.
@@ -187,7 +161,7 @@ export class Downstream extends DownstreamCatalog {
     if (this.state.status === 'ready' && this.connectedAt && Date.now() - this.connectedAt > STABLE_AFTER_MS) this.reconnectAttempts = 0;
     void this.disconnect();
     const attempt = ++this.reconnectAttempts;
-    const delay = backoffDelay(attempt - 1, RECONNECT_BASE_MS, RECONNECT_MAX_MS);
+    const delay = reconnectDelay(attempt - 1);
     this.log.warn(`${reason}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${attempt})`);
     this.setState({ status: 'reconnecting', reason, attempt, nextAttemptAt: Date.now() + delay });
     this.connectIn(delay);
@@ -208,107 +182,51 @@ export class Downstream extends DownstreamCatalog {
   private disconnect(): Promise<void> {
     const client = this.connection?.client;
     this.connection = undefined;
-    return client ? client.close().catch(() => {}) : Promise.resolve();
+    return settled(client?.close());
   }
 
-  /**
-   * Sends a request through the SDK client (everything but the relayed tools/call): with the
-   * server's call timeout, reset by progress. An HTTP session the server forgot is opened
-   * again and the request sent once more; so is one refused for want of scopes, after the login
-   * for them (meanwhile no timeout runs: the wait for the login has its own bound, LOGIN_WAIT_MS,
-   * and the request's signal ends it; the request sent again has its whole timeout).
-   */
+  /** Through the SDK client (everything but the relayed tools/call): see RequestPath.request. */
   request(request: { method: string; params?: Record<string, unknown> }, options: RequestOptions = {}): Promise<Record<string, unknown>> {
-    const timeout = this.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
-    return this.overSession(
-      () => this.live(McpError).client.request(request as never, ResultSchema, { timeout, resetTimeoutOnProgress: true, ...options }),
-      {
-        signal: options.signal,
-      },
-    );
+    return this.requests.request(request, options);
   }
 
-  /** Sends a message to the server as it is: the per-call relay's path, bypassing the SDK client. `hold`: see StepUpHold. */
+  /** As it is, bypassing the SDK client: the per-call relay's path. `hold`: see StepUpHold. */
   send(message: JSONRPCMessage, hold?: StepUpHold): Promise<void> {
-    return this.overSession(() => this.live(Error).transport.send(message), hold);
-  }
-
-  /** The connection while ready; otherwise an error saying why the server cannot take requests. */
-  private live(As: typeof McpError | typeof Error): Connection {
-    if (this.connection && this.state.status === 'ready') return this.connection;
-    const message = `server "${this.name}" is not available (${describeState(this.state)})`;
-    throw As === McpError ? new McpError(ErrorCode.InternalError, message) : new Error(message);
-  }
-
-  /**
-   * Runs `use` on the session; one the server forgot (HTTP 404) is opened again and `use` run
-   * once more. A 403 `insufficient_scope` holds the request for a step-up login (StepUp), then
-   * runs `use` once more; refused again, it fails saying so, with no second login.
-   */
-  private async overSession<T>(use: () => Promise<T>, hold: StepUpHold = {}): Promise<T> {
-    const mark = this.stepUp?.mark ?? 0;
-    try {
-      return await use();
-    } catch (error) {
-      if (this.isLostSession(error)) {
-        await this.resetSession();
-        return use();
-      }
-      const failure = this.readFailure(error, mark);
-      if (failure.act !== 'step-up') throw this.requestFailed(error, failure);
-      await this.stepUp!.wait(hold, mark);
-      try {
-        return await use();
-      } catch (again) {
-        throw httpTransports?.httpStatusOf(again) === 403
-          ? refusedAfterStepUp(this.auth?.noStepUp)
-          : this.requestFailed(again, this.readFailure(again, this.stepUp!.mark));
-      }
-    }
+    return this.requests.send(message, hold);
   }
 
   /** Sends a notification to the server, if it is connected. */
   async notify(notification: Notification): Promise<void> {
-    await this.connection?.client.notification(notification as never).catch(() => {});
+    await settled(this.connection?.client.notification(notification as never));
   }
 
-  private isLostSession(error: unknown): boolean {
-    return this.config.kind === 'http' && this.transportKind === 'streamable-http' && httpTransports?.httpStatusOf(error) === 404;
-  }
-
-  /** The server answered 404 for our session (it restarted, or expired it): initialize a new one, transparently. */
-  private resetSession(): Promise<void> {
-    this.resettingSession ??= (async () => {
-      this.log.info('the server no longer knows this session (HTTP 404); opening a new one');
-      await this.disconnect();
-      await this.connectWithTimeout();
-      this.runtime.hooks?.onReady(this);
-    })().finally(() => {
-      this.resettingSession = undefined;
-    });
-    return this.resettingSession;
-  }
-
-  /**
-   * What a failed request (a relayed call, or one through the SDK client) means for the
-   * connection, acted on: a new login (401), an authorization
-   * server that cannot be reached or refuses (failed, retried slowly or not), a server that
-   * went away (reconnecting). Returns the error to report for the request.
-   */
-  private requestFailed(error: unknown, failure: RequestFailure): unknown {
-    if (failure.act === 'log-in-again') void this.reauthenticate();
-    if (failure.act === 'auth-unavailable') this.authUnavailable(error as Error, failure.retry);
-    if (failure.act === 'reconnect' && this.state.status === 'ready') this.connectionLost(failure.reason);
-    // A 403 insufficient_scope that brings no login (its scopes were asked for, or the step-ups are used up) says so.
-    if (failure.act === 'none' && httpTransports?.httpStatusOf(error) === 403 && this.auth?.noStepUp)
-      return refusedAfterStepUp(this.auth.noStepUp);
-    return failure.act === 'none' ? error : new Error(failure.message);
-  }
-
-  /** What a failed request sent at `mark` means; a 403 may be a step-up (see StepUp.applies). */
-  private readFailure(error: unknown, mark: number): RequestFailure {
-    const stepUp = () => Boolean(this.stepUp?.applies(mark, () => this.auth?.takeStepUp() ?? false));
-    return readRequestFailure(this.config, error, httpTransports?.httpStatusOf(error), stepUp);
+  /** The lifecycle side of the request path (see RequestPathOwner). */
+  private requestPathOwner(): RequestPathOwner {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the owner's getters read this lifecycle's current state
+    const self = this;
+    return {
+      config: this.config,
+      log: this.log,
+      get auth() {
+        return self.auth;
+      },
+      stepUp: this.stepUp,
+      live: () =>
+        this.connection && this.state.status === 'ready'
+          ? this.connection
+          : `server "${this.name}" is not available (${describeState(this.state)})`,
+      hasSessions: () => this.config.kind === 'http' && this.transportKind === 'streamable-http',
+      reopen: async () => {
+        await this.disconnect();
+        await this.connectWithTimeout();
+        this.runtime.hooks?.onReady(this);
+      },
+      failed: (error, failure) => {
+        if (failure.act === 'log-in-again') void this.reauthenticate();
+        if (failure.act === 'auth-unavailable') this.authUnavailable(error as Error, failure.retry);
+        if (failure.act === 'reconnect' && this.state.status === 'ready') this.connectionLost(failure.reason);
+      },
+    };
   }
 
   /** A refresh failed for good on a live connection (the authorization server is down): failed until a slow retry succeeds. */
@@ -353,7 +271,7 @@ export class Downstream extends DownstreamCatalog {
       }),
       this.connectTimeoutMs,
       () => {
-        void this.pendingClient?.close().catch(() => {});
+        void settled(this.pendingClient?.close());
         return new ConnectTimeoutError(this.connectTimeoutMs);
       },
     );
@@ -376,7 +294,7 @@ export class Downstream extends DownstreamCatalog {
       error: (client, error) => {
         this.log.debug(`transport error: ${errorMessage(error)}`);
         // A 401 on a request the SDK client made itself (the SSE stream, a tools/list) needs a login as much as a call's.
-        if (current(client) && this.state.status === 'ready' && httpTransports?.httpStatusOf(error) === 401) void this.reauthenticate();
+        if (current(client) && this.state.status === 'ready' && httpStatusOf(error) === 401) void this.reauthenticate();
       },
       closed: (client) => {
         if (!current(client) || this.closed) return;
@@ -405,14 +323,7 @@ export class Downstream extends DownstreamCatalog {
     clearTimeout(this.retryTimer);
     await this.saving;
     await this.auth?.close(); // Also ends a login in progress: its listener, lock and page.
-    await this.pendingClient?.close().catch(() => {});
+    await settled(this.pendingClient?.close());
     await this.disconnect();
   }
-}
-
-let httpTransports: typeof HttpTransportModule | undefined;
-/** HTTP support (undici, the SDK's HTTP transports, OAuth) is loaded only when a server needs it. */
-async function loadHttpTransports(): Promise<typeof HttpTransportModule> {
-  httpTransports ??= await import('./httpTransport.js');
-  return httpTransports;
 }

@@ -5,6 +5,7 @@ import type { forwardOptions } from './forwardOptions.js';
 type Extra = Parameters<typeof forwardOptions>[0];
 
 import { LOGIN_WAIT_MS } from '../downstream/stepUp.js';
+import { ignoreFailure } from '../shared/bestEffort.js';
 
 export { LOGIN_WAIT_MS };
 const PROGRESS_EVERY_MS = 1000;
@@ -51,9 +52,12 @@ function reportProgress(server: Downstream, extra: Extra): () => void {
       state.status === 'needs-auth'
         ? `waiting for the login to ${server.name}${state.authorizationUrl ? ` (open ${state.authorizationUrl})` : ''} (${seconds} s)`
         : `waiting for ${server.name} to start (${seconds} s)`;
-    void extra
-      .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message } } as never)
-      .catch(() => {});
+    ignoreFailure(
+      extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: ++progress, message },
+      } as never),
+    );
   }, PROGRESS_EVERY_MS);
   return () => clearInterval(timer);
 }

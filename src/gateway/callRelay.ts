@@ -3,6 +3,7 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import { DEFAULT_CALL_TIMEOUT_MS, type Downstream } from '../downstream/downstream.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import type { ToolRoute } from './toolCatalog.js';
+import { ignoreFailure } from '../shared/bestEffort.js';
 
 const RAW_RESPONSE_TAIL = /,"id":"(gw-\d+)"\}$/;
 
@@ -83,7 +84,7 @@ export class CallRelay {
       const downstreamId = this.byUpstreamId.get(message.params.requestId);
       if (downstreamId === undefined) return false;
       const call = this.finish(downstreamId)!;
-      void call.server.send({ ...message, params: { ...message.params, requestId: downstreamId } } as JSONRPCMessage).catch(() => {});
+      ignoreFailure(call.server.send({ ...message, params: { ...message.params, requestId: downstreamId } } as JSONRPCMessage));
       return true;
     }
     return false;
@@ -182,9 +183,13 @@ export class CallRelay {
     const ms = call.server.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
     call.timer = setTimeout(() => {
       if (!this.finish(id)) return;
-      void call.server
-        .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `timed out after ${ms} ms` } })
-        .catch(() => {});
+      ignoreFailure(
+        call.server.send({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: `timed out after ${ms} ms` },
+        }),
+      );
       this.failCall(call, `timed out after ${ms} ms`);
     }, ms);
   }

@@ -1,5 +1,6 @@
 import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest, ClientNotification, ClientRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ignoreFailure } from '../shared/bestEffort.js';
 
 type AnyExtra = RequestHandlerExtra<ServerRequest | ClientRequest, ServerNotification | ClientNotification>;
 
@@ -16,9 +17,9 @@ export function forwardOptions(extra: AnyExtra, timeout?: number): RequestOption
     ...(token !== undefined
       ? {
           onprogress: (progress) =>
-            void extra
-              .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } } as never)
-              .catch(() => {}),
+            ignoreFailure(
+              extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } } as never),
+            ),
         }
       : {}),
   };

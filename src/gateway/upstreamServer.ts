@@ -9,26 +9,23 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
-  type CallToolResult,
-  type LoggingLevel,
-  type Notification,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Downstream, DownstreamHooks } from '../downstream/downstream.js';
+import type { DownstreamHooks } from '../downstream/downstream.js';
 import type { DownstreamSet } from '../downstream/downstreamSet.js';
-import { errorMessage, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { CallRelay } from './callRelay.js';
 import { forwardClientRequests } from './clientRequests.js';
-import { forwardOptions } from './forwardOptions.js';
+import { forwardRequest } from './forwardRequest.js';
 import { GATEWAY_URI_SCHEME, ResourceCatalog } from './resourceCatalog.js';
 import { PromptCatalog, ToolCatalog } from './toolCatalog.js';
-import { META_TOOLS, MetaTools, serverStatus } from './meta/metaTools.js';
-import { awaitServer } from './awaitServer.js';
+import { META_TOOLS, MetaTools } from './meta/metaTools.js';
+import { passServerNotification } from './serverNotifications.js';
+import { callToolSlowly, type ToolCallContext } from './toolCallFallback.js';
 import type { StartupGate } from './startupGate.js';
 import { ListNotices, type ListKind } from './listNotices.js';
 import { ClientSettings } from './clientSettings.js';
@@ -70,6 +67,7 @@ export class UpstreamServer {
   private readonly settings: ClientSettings;
   private readonly meta?: MetaTools;
   private readonly rules: () => AccessRules;
+  private readonly callContext: ToolCallContext;
 
   constructor(
     private readonly downstreams: DownstreamSet,
@@ -86,6 +84,7 @@ export class UpstreamServer {
     const visible = (server: string) => this.rules().allowsWholeServer(options.agent, server);
     this.prompts = new PromptCatalog(downstreams.servers, visible);
     this.resources = new ResourceCatalog(downstreams.servers, visible);
+    this.callContext = { tools: this.tools, downstreams, allowsServer: (server) => this.rules().allowsServer(options.agent, server) };
     this.server = new Server(SERVER_INFO, {
       capabilities: CAPABILITIES,
       ...(options.instructions ? { instructions: options.instructions } : {}),
@@ -143,14 +142,14 @@ export class UpstreamServer {
           );
         return this.meta.call(params.name, params.arguments ?? {}, extra);
       }
-      return this.callTool(request.params, extra);
+      return callToolSlowly(this.callContext, request.params, extra);
     });
 
     server.setRequestHandler(ListPromptsRequestSchema, () => this.answerList('prompts', () => ({ prompts: this.prompts.list() })));
     server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
       const route = this.prompts.route(request.params.name);
       if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
-      return this.forward(route.server, { method: 'prompts/get', params: { ...request.params, name: route.tool } }, extra) as never;
+      return forwardRequest(route.server, { method: 'prompts/get', params: { ...request.params, name: route.tool } }, extra) as never;
     });
 
     server.setRequestHandler(ListResourcesRequestSchema, () => this.answerList('resources', () => ({ resources: this.resources.list() })));
@@ -160,7 +159,7 @@ export class UpstreamServer {
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const uri = request.params.uri;
       const route = this.routeResource(uri);
-      const result = (await this.forward(
+      const result = (await forwardRequest(
         route.server,
         { method: 'resources/read', params: { ...request.params, uri: route.uri } },
         extra,
@@ -175,14 +174,14 @@ export class UpstreamServer {
     });
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
       const route = this.routeResource(request.params.uri);
-      await this.forward(route.server, { method: 'resources/subscribe', params: { ...request.params, uri: route.uri } }, extra);
+      await forwardRequest(route.server, { method: 'resources/subscribe', params: { ...request.params, uri: route.uri } }, extra);
       this.settings.subscribed(request.params.uri, route);
       return {};
     });
     server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
       const route = this.routeResource(request.params.uri);
       this.settings.unsubscribed(request.params.uri);
-      await this.forward(route.server, { method: 'resources/unsubscribe', params: { ...request.params, uri: route.uri } }, extra);
+      await forwardRequest(route.server, { method: 'resources/unsubscribe', params: { ...request.params, uri: route.uri } }, extra);
       return {};
     });
 
@@ -191,7 +190,7 @@ export class UpstreamServer {
       if (ref.type === 'ref/prompt') {
         const route = this.prompts.route(ref.name ?? '');
         if (!route) throw new RpcError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
-        return this.forward(
+        return forwardRequest(
           route.server,
           { method: 'completion/complete', params: { ...request.params, ref: { ...ref, name: route.tool } } },
           extra,
@@ -199,7 +198,7 @@ export class UpstreamServer {
       }
       const owner = this.resources.routeTemplate(ref.uri ?? '') ?? this.resources.route(ref.uri ?? '')?.server;
       if (!owner) throw new RpcError(ErrorCode.InvalidParams, `Unknown resource template: ${ref.uri}`);
-      return this.forward(owner, { method: 'completion/complete', params: request.params }, extra) as never;
+      return forwardRequest(owner, { method: 'completion/complete', params: request.params }, extra) as never;
     });
 
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
@@ -220,33 +219,15 @@ export class UpstreamServer {
         forwardClientRequests(client, declared, this.server, downstream.name, this.log, () =>
           this.rules().allowsWholeServer(this.options.agent, downstream.name),
         ),
-      onNotification: (downstream, notification) => this.fromServerNotification(downstream, notification),
+      // A server the agent may not use whole does not reach the client, not even by notification.
+      onNotification: (downstream, notification) => {
+        if (this.rules().allowsWholeServer(this.options.agent, downstream.name))
+          passServerNotification(this.server, this.resources, this.log, downstream, notification);
+      },
       onReady: (downstream) => void this.settings.restore(downstream),
       intercept: (downstream, message) => this.relay?.fromServer(downstream, message) ?? false,
       interceptRawLine: (downstream, line) => this.relay?.fromServerRawLine(downstream, line) ?? false,
     };
-  }
-
-  private fromServerNotification(downstream: Downstream, notification: Notification): void {
-    // A server the agent may not use whole does not reach the client, not even by notification.
-    if (!this.rules().allowsWholeServer(this.options.agent, downstream.name)) return;
-    const params = (notification.params ?? {}) as Record<string, unknown>;
-    if (notification.method === 'notifications/elicitation/complete') {
-      const elicitation = this.server.getClientCapabilities()?.elicitation as { url?: object } | undefined;
-      if (elicitation?.url) void this.server.notification(notification as never).catch(() => {});
-      return;
-    }
-    if (notification.method === 'notifications/message') {
-      // Tagged with the server's name, so the client can tell whose message it is.
-      const logger = typeof params.logger === 'string' ? `${downstream.name}/${params.logger}` : downstream.name;
-      void this.server.sendLoggingMessage({ ...(params as { level: LoggingLevel; data: unknown }), logger }).catch(() => {});
-      return;
-    }
-    if (notification.method === 'notifications/resources/updated' && typeof params.uri === 'string') {
-      void this.server.sendResourceUpdated({ ...params, uri: this.resources.exposedUri(downstream, params.uri) }).catch(() => {});
-      return;
-    }
-    this.log.debug(`${downstream.name}: notification ${notification.method} not passed on`);
   }
 
   private routeResource(uri: string) {
@@ -258,26 +239,6 @@ export class UpstreamServer {
       );
     }
     return route;
-  }
-
-  /**
-   * Passes a request to a server, with the client's cancellation and progress; its errors name
-   * the server. A server that is starting, reconnecting or waiting for a login is waited for.
-   */
-  private async forward(
-    downstream: Downstream,
-    request: { method: string; params?: Record<string, unknown> },
-    extra: Parameters<typeof forwardOptions>[0],
-  ) {
-    const notReady = await awaitServer(downstream, extra);
-    if (notReady) throw new RpcError(ErrorCode.InternalError, notReady);
-    try {
-      return await downstream.request(request, forwardOptions(extra, downstream.config.timeout));
-    } catch (error) {
-      if (error instanceof McpError)
-        throw new RpcError(error.code, `${downstream.name}: ${error.message.replace(/^MCP error -?\d+: /, '')}`, error.data);
-      throw new RpcError(ErrorCode.InternalError, `${downstream.name}: ${errorMessage(error)}`);
-    }
   }
 
   /** Resolves when the client has finished `initialize`, or after `ms` without one. */
@@ -303,48 +264,6 @@ export class UpstreamServer {
     transport.onmessage = (message, extra) => {
       if (!relay.fromClient(message)) protocolOnMessage?.(message, extra);
     };
-  }
-
-  /**
-   * tools/call as the SDK server sees it: only calls the relay did not take, because the tool
-   * is unknown or its server is not ready. A call for a server that is starting, reconnecting
-   * or waiting for a login waits for it (also a name not listed yet whose prefix is such a
-   * server), then goes through the SDK client; a failed server's call fails as it is.
-   */
-  private async callTool(params: unknown, extra: Parameters<typeof forwardOptions>[0]): Promise<CallToolResult> {
-    const name = (params as { name?: unknown } | undefined)?.name;
-    if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
-    const route = this.tools.route(name);
-    if (!route && name === STATUS_TOOL_NAME) return this.status();
-    const server = route?.server ?? this.unsettledOwner(name);
-    if (!server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    const notReady = await awaitServer(server, extra);
-    const tool = route?.tool ?? name.slice(server.name.length + 2);
-    if (notReady)
-      return { isError: true, content: [{ type: 'text', text: `Server "${server.name}" could not complete ${tool}: ${notReady}` }] };
-    const live = this.tools.route(name);
-    if (!live || live.server !== server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    return (await this.forward(
-      server,
-      { method: 'tools/call', params: { ...(params as Record<string, unknown>), name: live.tool } },
-      extra,
-    )) as CallToolResult;
-  }
-
-  /** The server a `<server>__<tool>` name belongs to when that server may still bring the tool (not settled yet). */
-  private unsettledOwner(name: string): Downstream | undefined {
-    const split = name.indexOf('__');
-    const server = split > 0 ? this.downstreams.get(name.slice(0, split)) : undefined;
-    if (!server || !['connecting', 'reconnecting', 'needs-auth'].includes(server.state.status)) return undefined;
-    return this.rules().allowsServer(this.options.agent, server.name) ? server : undefined;
-  }
-
-  private status(): CallToolResult {
-    const agent = this.options.agent;
-    const servers = this.downstreams.servers
-      .filter((server) => server.state.status !== 'disabled' && this.rules().allowsServer(agent, server.name))
-      .map((server) => serverStatus(server, this.tools.list().filter((tool) => this.tools.route(tool.name)?.server === server).length));
-    return { content: [{ type: 'text', text: JSON.stringify({ servers }, null, 2) }], structuredContent: { servers } };
   }
 
   /** The access rules changed: lists are rebuilt against them, and the client told. */

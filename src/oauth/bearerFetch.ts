@@ -1,4 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { discardBody } from '../shared/bestEffort.js';
 
 /** What bearerFetch needs of a server's tokens and challenges. */
 export interface BearerSource {
@@ -37,7 +38,7 @@ export function bearerFetch(base: FetchLike, source: BearerSource): FetchLike {
     if (response.status !== 401) return response;
     source.unauthorized(response.headers.get('www-authenticate'));
     if (!source.renewable()) return response;
-    await response.body?.cancel().catch(() => {});
+    await discardBody(response);
     const refreshed = await source.refresh(token);
     if (!refreshed) return new Response(null, { status: 401, headers: response.headers });
     response = await base(input, withBearer(init, refreshed.access_token));

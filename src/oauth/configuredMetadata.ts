@@ -2,6 +2,7 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { TransientAuthError, UnsafeAuthorizationServerError } from '../shared/errors.js';
+import { discardBody } from '../shared/bestEffort.js';
 
 const WELL_KNOWN = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
 
@@ -27,7 +28,7 @@ export async function fetchConfiguredMetadata(metadataUrl: string, fetchFn: Fetc
   const url = new URL(metadataUrl);
   const response = await fetchFn(url, { headers: { accept: 'application/json' } });
   if (!response.ok) {
-    await response.body?.cancel().catch(() => {});
+    await discardBody(response);
     const error = `${metadataUrl} answered HTTP ${response.status}`;
     if (response.status >= 500 || response.status === 429) throw new TransientAuthError(error);
     throw new UnsafeAuthorizationServerError(`${error}; check oauth.authServerMetadataUrl`);

@@ -8,6 +8,7 @@ import type { CallbackExpectations, LoopbackListener, ReceivedCallback } from '.
 import { OAuthFlowError } from '../shared/errors.js';
 import { readPastedCode, type PasteReader } from './pastedCode.js';
 import { sanitize } from './sanitizeError.js';
+import { ignoreFailure } from '../shared/bestEffort.js';
 
 /** What an interactive login needs beyond the server's AuthContext. */
 export interface LoginOptions {
@@ -90,13 +91,13 @@ function nextCode(
   paste?: PasteReader,
 ): () => Promise<ArrivedCode> {
   const fromBrowser = listener.waitForCode(expect).then((callback) => ({ ...callback, pasted: false as const }));
-  fromBrowser.catch(() => {}); // Settled through the race below, or dropped when a paste wins.
+  ignoreFailure(fromBrowser); // Settled through the race below, or dropped when a paste wins.
   const closed = new Promise<never>((_, reject) => {
     const stop = () => reject(new OAuthFlowError('closed', `the login for ${serverName} was ended: the server was closed`));
     if (closing.aborted) stop();
     else closing.addEventListener('abort', stop, { once: true });
   });
-  closed.catch(() => {});
+  ignoreFailure(closed); // Settled through the race below.
   const pasted = () => (paste ? readPastedCode(paste, expect) : new Promise<never>(() => {}));
   return () => Promise.race([fromBrowser, pasted(), closed]);
 }

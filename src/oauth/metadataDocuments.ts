@@ -8,6 +8,7 @@ import type { AuthorizationServerMetadata, OAuthProtectedResourceMetadata } from
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { TransientAuthError, UnsafeAuthorizationServerError } from '../shared/errors.js';
+import { discardBody } from '../shared/bestEffort.js';
 
 const MAX_REDIRECTS = 3;
 
@@ -29,7 +30,7 @@ export async function fetchMetadataDocument(url: string, fetchFn: FetchLike): Pr
     });
     const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
     if (location) {
-      await response.body?.cancel().catch(() => {});
+      await discardBody(response);
       const target = new URL(location, current);
       if (target.origin !== current.origin)
         return { found: false, url, reason: `redirected to another origin (${target.origin}) (not followed)` };
@@ -38,7 +39,7 @@ export async function fetchMetadataDocument(url: string, fetchFn: FetchLike): Pr
       continue;
     }
     if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
+      await discardBody(response);
       const reason = `HTTP ${response.status} from ${current.href}`;
       if (response.status >= 500) throw new TransientAuthError(reason);
       return { found: false, url, reason };

@@ -3,6 +3,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { checkEndpointUrl } from './urlRules.js';
 import { TransientAuthError, UnsafeAuthorizationServerError } from '../shared/errors.js';
 import { PrivateNetworkError, type NetworkPolicy } from './networkPolicy.js';
+import { settled, discardBody } from '../shared/bestEffort.js';
 
 export const OAUTH_TIMEOUT_MS = 15_000;
 export const OAUTH_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -55,7 +56,7 @@ export function createOAuthFetch(
       }
       const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
       if (!location || !follow) return capBody(response, maxBytes, url);
-      await response.body?.cancel().catch(() => {});
+      await discardBody(response);
       if (hop >= MAX_REDIRECTS) throw new TransientAuthError(`too many redirects from ${url.origin}`);
       const next = checkEndpointUrl(new URL(location, url).href, `a redirect from ${url.origin}`);
       if (next.origin !== url.origin && requestInit.headers) {
@@ -93,7 +94,7 @@ async function capBody(response: Response, maxBytes: number, url: URL): Promise<
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
+      await settled(reader.cancel());
       throw new UnsafeAuthorizationServerError(
         `answer larger than ${sizeInWords(maxBytes)} from ${url.origin}${url.pathname} (over ${maxBytes} bytes); refusing it`,
       );

@@ -1,3 +1,5 @@
+import { discardBody } from '../shared/bestEffort.js';
+
 /**
  * Asks an MCP server, without a token, what it wants: an `initialize` POST, answered with its
  * status and, on a 401, the `WWW-Authenticate` challenge (resource metadata URL, scope).
@@ -16,6 +18,6 @@ export async function probeServer(url: string, timeoutMs: number): Promise<{ sta
     signal: AbortSignal.timeout(timeoutMs),
     redirect: 'manual',
   });
-  await response.body?.cancel().catch(() => {});
+  await discardBody(response);
   return { status: response.status, challenge: response.headers.get('www-authenticate') };
 }

@@ -18,6 +18,7 @@ import {
 } from './storeHygiene.js';
 import { FileBackend } from './storage/fileBackend.js';
 import { type EntryName, type StoreBackend, type TokenStoreMode } from './storage/storeBackend.js';
+import { settled } from '../shared/bestEffort.js';
 
 /** Tokens as stored: what the authorization server sent, plus when the access token expires. */
 export interface StoredTokens extends OAuthTokens {
@@ -102,7 +103,7 @@ export class TokenStore {
     readonly backend: StoreBackend = new FileBackend(),
   ) {
     this.hygiene = { warn: (message) => this.log?.warn(message) };
-    this.ready = this.persistent ? this.removeLeftovers().catch(() => {}) : Promise.resolve();
+    this.ready = this.persistent ? settled(this.removeLeftovers()) : Promise.resolve();
   }
 
   get mode(): TokenStoreMode {

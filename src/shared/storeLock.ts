@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LockTimeoutError, LockUnavailableError } from './errors.js';
 import { ensurePrivateDir, FILE_MODE } from './atomicFile.js';
+import { ignoreFailure, settled } from './bestEffort.js';
 
 interface LockOwner {
   pid: number;
@@ -50,7 +51,7 @@ export async function withStoreLock<T>(dir: string, fn: () => Promise<T>, { time
   }
   const heartbeat = setInterval(() => {
     const now = new Date();
-    void utimes(path, now, now).catch(() => {});
+    ignoreFailure(utimes(path, now, now));
   }, HEARTBEAT_MS);
   heartbeat.unref();
   try {
@@ -115,7 +116,7 @@ async function takeOver(path: string, judged: LockOwner | undefined): Promise<vo
   }
   const moved = await readOwner(aside);
   if (moved && judged && (moved.nonce !== judged.nonce || moved.pid !== judged.pid || moved.acquired_at !== judged.acquired_at)) {
-    await link(aside, path).catch(() => {});
+    await settled(link(aside, path));
   }
   await rm(aside, { force: true });
 }
