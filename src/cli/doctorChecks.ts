@@ -6,7 +6,7 @@ import { errorMessage } from '../log/logger.js';
 import { inspectAuthorization } from '../oauth/inspectAuthorization.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
 import { bearerChallenge } from '../oauth/wwwAuthenticate.js';
-import { discardBody } from '../shared/bestEffort.js';
+import { probeServer } from '../oauth/probeServer.js';
 
 /** One thing `gateway doctor` found: fine, worth knowing, or a problem, with the fix to apply. */
 export interface Finding {
@@ -103,21 +103,9 @@ export interface HttpCheck {
 }
 
 export async function checkHttpServer(server: HttpServerConfig, timeoutMs = 10_000): Promise<HttpCheck> {
-  let response: Response;
+  let probe: Awaited<ReturnType<typeof probeServer>>;
   try {
-    response = await fetch(server.url, {
-      method: 'POST',
-      headers: { ...server.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcp-oauth-gateway-doctor', version: '0' } },
-      }),
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'manual',
-    });
-    await discardBody(response);
+    probe = await probeServer(server.url, timeoutMs, { headers: server.headers, clientName: 'mcp-oauth-gateway-doctor' });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const why =
@@ -128,13 +116,10 @@ export async function checkHttpServer(server: HttpServerConfig, timeoutMs = 10_0
           : (cause?.message ?? errorMessage(error));
     return found([fail(`cannot reach ${server.url}: ${why}`, `check mcpServers.${server.name}.url and that the server is running`)]);
   }
-  const status = response.status;
+  const status = probe.status;
   if (status === 401)
     return {
-      findings: [
-        ok(`reachable; asks for an OAuth login (HTTP 401)`),
-        ...(await checkOAuth(server, response.headers.get('www-authenticate'))),
-      ],
+      findings: [ok(`reachable; asks for an OAuth login (HTTP 401)`), ...(await checkOAuth(server, probe.challenge))],
       asksForLogin: true,
     };
   if (status >= 200 && status < 300) return found([ok(`reachable; answers without a login (HTTP ${status})`)]);
