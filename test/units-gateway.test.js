@@ -36,14 +36,10 @@ test('tokenize splits snake_case, kebab-case and camelCase, drops stop words, fo
   assert.deepEqual(tokenize('bus gas'), ['bus', 'gas'], 'short words are left alone');
 });
 
-test(
-  'tokenize: a synonym meets its own word forms ("scheduled" finds schedule_meeting as "schedule" does)',
-  { todo: 'synonyms are looked up before stemming: "schedule" folds to "creat", "scheduled" stays "schedul"' },
-  () => {
-    assert.deepEqual(tokenize('scheduled'), tokenize('schedule'));
-    assert.deepEqual(tokenize('opening'), tokenize('open'));
-  },
-);
+test('tokenize: a synonym meets its own word forms ("scheduled" finds schedule_meeting as "schedule" does)', () => {
+  assert.deepEqual(tokenize('scheduled'), tokenize('schedule'));
+  assert.deepEqual(tokenize('opening'), tokenize('open'));
+});
 
 test('BM25: a match in the name outranks one in the description; a rare term outranks a common one', () => {
   const doc = (name, description) => ({

@@ -36,13 +36,19 @@ const SYNONYMS: Record<string, string> = {
   execute: 'run',
 };
 
+/** The synonyms by stem, so every form of a word meets its synonym: "scheduled" as "schedule" does. */
+const STEMMED_SYNONYMS = new Map(Object.entries(SYNONYMS).map(([word, meaning]) => [stem(word), stem(meaning)]));
+
 export function tokenize(text: string): string[] {
   return text
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((word) => word && !STOP_WORDS.has(word))
-    .map((word) => stem(SYNONYMS[word] ?? word));
+    .map((word) => {
+      const stemmed = stem(word);
+      return STEMMED_SYNONYMS.get(stemmed) ?? stemmed;
+    });
 }
 
 function stem(word: string): string {
