@@ -404,8 +404,8 @@ const SERVER = 'https://mcp.example.com/mcp';
 function session(store, { refuse } = {}) {
   const refreshes = [];
   const grants = {
-    machine: false,
-    clientCredentials: async () => assert.fail('no client credentials here'),
+    renewsByGrant: () => false,
+    renew: async () => assert.fail('no renewal by a grant here'),
     async refresh(refreshToken) {
       refreshes.push(refreshToken);
       if (refuse) throw new InvalidGrantError('refresh token is not valid');

@@ -7,6 +7,8 @@ export interface ServerReport {
   target: string;
   state: string;
   reason?: string;
+  /** A failure's stable code (src/shared/errors.ts), e.g. `identity_assertion_denied`, for scripts to act on. */
+  code?: string;
   authorizationUrl?: string;
   /** When the tools shown were cached (the server has not answered in this run). */
   fromCache?: string;
@@ -22,6 +24,7 @@ export function reportServer(server: Downstream): ServerReport {
     target: config.kind === 'stdio' ? [config.command, ...config.args].join(' ') : config.url,
     state: state.status,
     reason: 'reason' in state ? state.reason : undefined,
+    code: 'code' in state ? state.code : undefined,
     authorizationUrl: 'authorizationUrl' in state ? state.authorizationUrl : undefined,
     fromCache: server.fromCache ? new Date(server.cachedAt!).toISOString() : undefined,
     tools: server.tools.map((tool) => ({

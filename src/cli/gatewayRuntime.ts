@@ -1,5 +1,6 @@
 import { gatewayPaths } from '../config/gatewayPaths.js';
-import type { GatewayConfig } from '../config/types.js';
+import type { GatewayConfig, IdentityProviderConfig } from '../config/types.js';
+import type { IdentityProvider } from '../oauth/identity/identityProvider.js';
 import { DownstreamSet } from '../downstream/downstreamSet.js';
 import type { AuthSettings, DownstreamRuntime } from '../downstream/downstream.js';
 import { CatalogCache } from '../downstream/catalogCache.js';
@@ -34,6 +35,29 @@ export function createTokenStore(config: GatewayConfig | undefined, options: Run
   return new TokenStore(root, log, createBackend(mode, root));
 }
 
+const IDP_LOG_NAME = 'identity-provider';
+
+/**
+ * The identity provider's sign-in for `gateway.identityProvider`, made (and its code loaded) on
+ * first use, then shared by every server of this process. Its login URL is shown as the servers'
+ * are (the MCP client's elicitation when `serve` has one, else a browser or the printed URL).
+ */
+export function lazyIdentityProvider(config: IdentityProviderConfig, auth: AuthSettings, log: Logger): () => Promise<IdentityProvider> {
+  let made: Promise<IdentityProvider> | undefined;
+  return () =>
+    (made ??= import('../oauth/identity/identityProvider.js').then(
+      ({ IdentityProvider: Provider }) =>
+        new Provider(config, {
+          store: auth.store,
+          log,
+          noBrowser: auth.noBrowser,
+          headless: auth.headless,
+          callbackTimeoutMs: auth.callbackTimeoutMs,
+          presentLoginUrl: (url) => auth.presentLoginUrl?.(IDP_LOG_NAME, url) ?? false,
+        }),
+    ));
+}
+
 /** Each server's last catalog, under the data directory (unless `gateway.catalogCache` is false). */
 export function createCatalogCache(config: GatewayConfig): CatalogCache | undefined {
   return config.gateway.catalogCache === false ? undefined : new CatalogCache(join(gatewayPaths().data, 'catalogs'));
@@ -56,6 +80,7 @@ export function createRuntime(
     headless: options.headless,
     callbackTimeoutMs: config.gateway.callbackTimeout,
   };
+  if (config.gateway.identityProvider) auth.identity = lazyIdentityProvider(config.gateway.identityProvider, auth, log.child(IDP_LOG_NAME));
   const runtime: DownstreamRuntime = { auth, cache: createCatalogCache(config) };
   return { log, downstreams: new DownstreamSet(config, log, runtime), authSettings: auth, runtime };
 }

@@ -31,8 +31,13 @@ export interface OAuthServerConfig {
   scopes?: string[];
   authServerMetadataUrl?: string;
   resource?: boolean;
-  /** `authorization_code` (default: a person logs in) or `client_credentials` (a machine; no browser). */
-  grant?: 'authorization_code' | 'client_credentials';
+  /**
+   * `authorization_code` (a person logs in), `client_credentials` (a machine; no browser), or
+   * `identity-assertion` (an ID-JAG from `gateway.identityProvider`, no browser per server).
+   * Unset: the identity assertion where the identity provider is configured and the server's
+   * authorization server offers the JWT bearer grant, else the authorization code.
+   */
+  grant?: 'authorization_code' | 'client_credentials' | 'identity-assertion';
   /** A PEM private key for `private_key_jwt` client authentication (RFC 7523), or a file holding one. */
   privateKey?: string;
   privateKeyFile?: string;
@@ -40,6 +45,30 @@ export interface OAuthServerConfig {
   privateKeyAlg?: string;
   /** An https URL of this client's metadata document, used as client_id where the server supports that. */
   clientMetadataUrl?: string;
+}
+
+/**
+ * `gateway.identityProvider`: the enterprise identity provider (OpenID Connect) the user signs in
+ * to once, and which issues an ID-JAG for each server (Enterprise-Managed Authorization).
+ * Validated in config/validateIdentityProvider.
+ */
+export interface IdentityProviderConfig {
+  /** The IdP's issuer identifier (OpenID discovery at `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  /** The gateway's client at the IdP, and how it authenticates there (as a server's `oauth` block). */
+  clientId: string;
+  clientSecret?: string;
+  privateKey?: string;
+  privateKeyFile?: string;
+  privateKeyAlg?: string;
+  /** Scopes of the sign-in; `openid` always among them. */
+  scopes: string[];
+  /** An ID token the host already obtained (usually `${ENV}`): used instead of a sign-in. */
+  idToken?: string;
+  /** The IdP's token endpoint, when it publishes no discovery document (with `idToken`). */
+  tokenEndpoint?: string;
+  /** The fixed loopback port the IdP's client registration names (otherwise an ephemeral port). */
+  callbackPort?: number;
 }
 
 export interface HttpServerConfig {
@@ -81,6 +110,8 @@ export interface GatewayOptions {
   mode?: 'aggregate' | 'meta';
   /** The access rules file (absolute); default `.mcp-gateway-rules.json` beside the config. */
   rules?: string;
+  /** The enterprise identity provider for Enterprise-Managed Authorization (ID-JAG); absent: none. */
+  identityProvider?: IdentityProviderConfig;
 }
 
 export interface GatewayConfig {

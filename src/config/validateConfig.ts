@@ -12,6 +12,7 @@ import {
 } from './jsonChecks.js';
 import type { GatewayConfig, HttpServerConfig, ServerConfig, StdioServerConfig, ToolFilter } from './types.js';
 import { validateGatewayOptions } from './validateGatewayOptions.js';
+import { validateIdentityProvider } from './validateIdentityProvider.js';
 import { validateOAuth } from './validateOAuth.js';
 
 const SERVER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -38,6 +39,8 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
     servers.push(validateServer(name, entry, file, env, warnings));
   }
   const gateway = validateGatewayOptions(root.gateway, file, warnings);
+  const identityProvider = validateIdentityProvider(root.gateway, file, env, warnings, servers);
+  if (identityProvider) gateway.identityProvider = identityProvider;
   return { path: file, servers, gateway, warnings };
 }
 

@@ -14,6 +14,7 @@ const GATEWAY_FIELDS = [
   'maxCallsInFlight',
   'mode',
   'rules',
+  'identityProvider',
 ];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];

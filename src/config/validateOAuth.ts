@@ -56,9 +56,9 @@ export function validateOAuth(
   if (block.resource !== undefined) out.resource = optionalBoolean(block.resource, `${at}.resource`);
   if (block.grant !== undefined) {
     const grant = expectString(block.grant, `${at}.grant`);
-    if (grant !== 'authorization_code' && grant !== 'client_credentials') {
+    if (grant !== 'authorization_code' && grant !== 'client_credentials' && grant !== 'identity-assertion') {
       throw new ConfigError(
-        `${at}.grant: must be "authorization_code" (a person logs in) or "client_credentials" (a machine), not "${grant}"`,
+        `${at}.grant: must be "authorization_code" (a person logs in), "client_credentials" (a machine) or "identity-assertion" (an ID-JAG from gateway.identityProvider), not "${grant}"`,
       );
     }
     out.grant = grant;

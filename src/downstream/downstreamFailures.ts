@@ -19,9 +19,19 @@ const LOGIN_SIDE: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>([
   'callback_port_in_use',
   'lock_timeout',
   'token_store_unavailable',
+  'identity_assertion_denied',
+  'identity_assertion_rejected',
+  'identity_sign_in_required',
+  'id_token_invalid',
 ]);
-/** Of those, the authorization server's refusals and the rules it broke (the others are transient). */
-const REFUSED_BY_AUTH_SERVER: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>(['oauth_flow', 'unsafe_authorization_server']);
+/** Of those, the authorization server's (or identity provider's) refusals and the rules it broke (the others are transient). */
+const REFUSED_BY_AUTH_SERVER: ReadonlySet<GatewayErrorCode> = new Set<GatewayErrorCode>([
+  'oauth_flow',
+  'unsafe_authorization_server',
+  'identity_assertion_denied',
+  'identity_assertion_rejected',
+  'id_token_invalid',
+]);
 
 /** The error if it is one of the login side's. */
 const loginSide = (error: unknown): GatewayError | undefined =>

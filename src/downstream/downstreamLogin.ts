@@ -22,6 +22,7 @@ export class DownstreamLogin {
 
   async ensure(): Promise<ServerAuth> {
     const { settings, config } = this;
+    const identity = await settings.identity?.();
     this.auth ??= (await this.http()).createServerAuth({
       name: config.name,
       url: config.url,
@@ -32,6 +33,7 @@ export class DownstreamLogin {
       headless: settings.headless,
       callbackTimeoutMs: settings.callbackTimeoutMs,
       presentLoginUrl: (url) => settings.presentLoginUrl?.(config.name, url) ?? false,
+      identity,
     });
     return this.auth;
   }

@@ -1,5 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ClientCapabilities, JSONRPCMessage, Notification } from '@modelcontextprotocol/sdk/types.js';
+import type { IdentityProvider } from '../oauth/identity/identityProvider.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
 import type { CatalogCache } from './catalogCache.js';
 import type { Downstream } from './downstream.js';
@@ -14,6 +15,8 @@ export interface AuthSettings {
   callbackTimeoutMs?: number;
   /** Shows a server's login URL in the MCP client (URL elicitation) when the client can; true when it did. */
   presentLoginUrl?: (server: string, url: string) => boolean;
+  /** The enterprise identity provider's sign-in (`gateway.identityProvider`), one for every server; made on first use. */
+  identity?: () => Promise<IdentityProvider>;
 }
 
 /** What the gateway's client side does with each server's traffic (implemented by the upstream server). */

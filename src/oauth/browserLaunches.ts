@@ -46,17 +46,17 @@ export function judgeLaunch(record: LaunchRecord, now: number): LaunchRefusal | 
 }
 
 /** The refusal in words, with what the user can do about it. */
-export function launchRefusalMessage(refusal: LaunchRefusal, serverName: string): string {
+export function launchRefusalMessage(refusal: LaunchRefusal, serverName: string, command = `gateway auth login ${serverName}`): string {
   const notOpening = 'not opening another browser tab automatically';
   switch (refusal.because) {
     case 'failed':
-      return `a login for ${serverName} failed ${refusal.agoS} s ago; ${notOpening} (restart the gateway in ${refusal.retryInS} s, or run \`gateway auth login ${serverName}\`)`;
+      return `a login for ${serverName} failed ${refusal.agoS} s ago; ${notOpening} (restart the gateway in ${refusal.retryInS} s, or run \`${command}\`)`;
     case 'two-logins':
       return `${serverName} needed two logins within a minute; ${notOpening} (restart the gateway in ${refusal.retryInS} s to try again)`;
     case 'not-accepted':
       return (
         `the last login for ${serverName}, ${refusal.agoS} s ago, got a token that ${serverName} refused; ${notOpening} ` +
-        `(check what the server expects, e.g. its scopes or resource, then restart the gateway in ${refusal.retryInS} s or run \`gateway auth login ${serverName}\`)`
+        `(check what the server expects, e.g. its scopes or resource, then restart the gateway in ${refusal.retryInS} s or run \`${command}\`)`
       );
     case 'unfinished':
       return `a login for ${serverName} was started ${refusal.agoS} s ago and did not complete; ${notOpening} (restart the gateway in ${refusal.retryInS} s to try again)`;
@@ -79,9 +79,9 @@ export class LaunchLog {
   ) {}
 
   /** Throws LoginRequiredError (saying when to try again) if no browser may be opened automatically now. */
-  async check(serverName: string, now = Date.now()): Promise<void> {
+  async check(serverName: string, now = Date.now(), command?: string): Promise<void> {
     const refusal = judgeLaunch(await this.read(), now);
-    if (refusal) throw new LoginRequiredError(launchRefusalMessage(refusal, serverName));
+    if (refusal) throw new LoginRequiredError(launchRefusalMessage(refusal, serverName, command));
   }
 
   /** A browser launch for a login that has not finished yet. */

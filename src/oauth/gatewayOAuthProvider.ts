@@ -38,12 +38,16 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
   readonly addClientAuthentication: ClientAssertionSigner;
   /** A client ID metadata document (MCP 2025-11-25), used as client_id where the authorization server supports it. */
   readonly clientMetadataUrl?: string;
+  /** The OpenID Connect `nonce` of this flow's authorization request (an OpenID sign-in only), for the ID token check. */
+  nonce?: string;
 
   constructor(
     private readonly serverUrl: string,
     private readonly store: TokenStore,
     private readonly config: OAuthServerConfig = {},
     private readonly onTokensSaved: (tokens: StoredTokens) => Promise<void>,
+    /** An OpenID Connect sign-in (the identity provider): each authorization request carries a fresh `nonce`. */
+    private readonly openId = false,
   ) {
     // The RFC 8707 `resource` of the SDK's authorization and token requests (see resourceIndicator):
     // always sent, also without protected resource metadata; none only with `resource: false`.
@@ -137,7 +141,16 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
     await this.onTokensSaved(storedTokensFrom(tokens));
   }
 
+  /**
+   * Captures the authorization URL; for an OpenID Connect sign-in, with a fresh `nonce` the ID
+   * token must echo (it binds the token to this request: no replayed or injected ID token).
+   * @see [OpenID Connect Core §3.1.2.1](https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest), [§15.5.2](https://openid.net/specs/openid-connect-core-1_0.html#NonceNotes)
+   */
   redirectToAuthorization(url: URL): void {
+    if (this.openId) {
+      this.nonce = randomBytes(24).toString('base64url');
+      url.searchParams.set('nonce', this.nonce);
+    }
     this.authorizationUrl = url;
   }
 
@@ -182,6 +195,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
 
   /** After a login: no flow in progress (a refresh must not judge the registration by a past flow's redirect URI). */
   endFlow(): void {
+    this.nonce = undefined;
     this.redirectUri = undefined;
     this.authorizationUrl = undefined;
     this.flowState = undefined;
@@ -190,6 +204,7 @@ export class GatewayOAuthProvider implements OAuthClientProvider {
 
   /** Called once per flow: forget what the previous flow left in memory. */
   resetFlow(redirectUri: string): void {
+    this.nonce = undefined;
     this.redirectUri = redirectUri;
     this.authorizationUrl = undefined;
     this.flowState = undefined;

@@ -5,6 +5,8 @@ export interface BrowserOptions {
   /** `--no-browser` / headless: never try to open one. */
   noBrowser?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The command that runs this login by hand (default `gateway auth login <server>`). */
+  loginCommand?: string;
 }
 
 export type BrowserOutcome = 'launched' | 'printed';
@@ -51,7 +53,7 @@ export async function showAuthorizationUrl(
     }
     log.info(
       `opened the browser to log in to ${serverName}; waiting for you to finish there… (the login page: ${withoutFlowValues(url)}; ` +
-        `if no tab opened, \`gateway auth login ${serverName} --no-browser\` prints the whole URL)`,
+        `if no tab opened, \`${options.loginCommand ?? `gateway auth login ${serverName}`} --no-browser\` prints the whole URL)`,
     );
     log.debug(() => `the authorization URL: ${url}`);
     return 'launched';
@@ -62,7 +64,7 @@ export async function showAuthorizationUrl(
 }
 
 /**
- * The authorization URL for an `info` log line: without its `state` and `code_challenge`, the
+ * The authorization URL for an `info` log line: without its `state`, `code_challenge` and `nonce`, the
  * values that bind the login to this flow (RFC 6749 §10.12, RFC 7636 §4.3), which a log has
  * no use for; the whole URL is logged at `debug` only.
  * @see [RFC 6749 §10.12](https://www.rfc-editor.org/rfc/rfc6749.html#section-10.12), [RFC 7636 §4.3](https://www.rfc-editor.org/rfc/rfc7636.html#section-4.3)
@@ -72,6 +74,7 @@ export function withoutFlowValues(url: string): string {
     const shown = new URL(url);
     shown.searchParams.delete('state');
     shown.searchParams.delete('code_challenge');
+    shown.searchParams.delete('nonce');
     return shown.href;
   } catch {
     return '(not a valid URL)';

@@ -1,53 +1,35 @@
 import { EventEmitter } from 'node:events';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { OAuthServerConfig } from '../config/types.js';
-import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
 import { createAuthContext, type AuthContext } from './authContext.js';
 import { bearerFetch } from './bearerFetch.js';
 import { LaunchLog } from './browserLaunches.js';
 import { clientCredentialsTokens } from './clientCredentialsGrant.js';
+import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import { identityAssertionTokens } from './identity/identityAssertionGrant.js';
+import { chooseServerGrant, mayFallBackToBrowser, type ServerGrant } from './identity/identityGrants.js';
 import { deviceLoginTokens } from './deviceLogin.js';
 import { FlowLog } from './flowLog.js';
 import { GatewayOAuthProvider } from './gatewayOAuthProvider.js';
 import { interactiveLogin, type LoginOptions } from './interactiveLogin.js';
 import { DEFAULT_CALLBACK_TIMEOUT_MS } from './loopbackListener.js';
 import { createOAuthFetch } from './oauthFetch.js';
-import { LoginRequiredError } from '../shared/errors.js';
+import { IdentityAssertionDeniedError, LoginRequiredError } from '../shared/errors.js';
 import { LoginSteps } from './loginSteps.js';
 import { NetworkPolicy } from './networkPolicy.js';
-import { showAuthorizationUrl } from './openBrowser.js';
+import { headlessLoginMessage, showLoginUrl } from './loginUrlDisplay.js';
 import type { PasteReader } from './pastedCode.js';
 import { probeServer } from './probeServer.js';
 import { refreshedTokens } from './refreshGrant.js';
 import { ServerChallenges } from './serverChallenges.js';
+import type { ServerAuthOptions } from './serverAuthOptions.js';
 import { TokenSession } from './tokenSession.js';
-import type { StoredTokens, TokenStore } from './tokenStore.js';
+import type { StoredTokens } from './tokenStore.js';
 import { expired } from './tokenTiming.js';
 
 export { BROWSER_LAUNCH_INTERVAL_MS } from './browserLaunches.js';
 export type { PasteReader } from './pastedCode.js';
-
-export interface ServerAuthOptions {
-  name: string;
-  url: string;
-  oauth?: OAuthServerConfig;
-  store: TokenStore;
-  log: Logger;
-  /** Print the login URL instead of opening a browser. */
-  noBrowser?: boolean;
-  /** Never start an interactive login (a server that needs one fails with what to do). */
-  headless?: boolean;
-  callbackTimeoutMs?: number;
-  /**
-   * Shows the login URL some other way than a browser on this machine (the MCP client's URL
-   * elicitation); true when it did, and then no browser is opened here.
-   */
-  presentLoginUrl?: (url: string) => boolean;
-  /** Tries of one refresh before it is reported as failed (transient errors only). */
-  refreshAttempts?: number;
-  env?: NodeJS.ProcessEnv;
-}
+export type { ServerAuthOptions } from './serverAuthOptions.js';
 
 /**
  * The OAuth side of one HTTP server, a facade over its steps:
@@ -75,10 +57,14 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   private loggingIn?: Promise<void>;
   /** The access token the last login in this process got, until the server answers it (see tokenAnswered). */
   private freshToken?: string;
+  /** How this server's tokens are had (see chooseServerGrant), once decided. */
+  private chosenGrant?: ServerGrant;
 
   constructor(private readonly options: ServerAuthOptions) {
     super();
-    this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, (tokens) => this.session.adopt(tokens));
+    const arrived = async (tokens: StoredTokens) =>
+      this.session.adopt(options.openId ? await options.openId.check(tokens, this.provider.nonce) : tokens);
+    this.provider = new GatewayOAuthProvider(options.url, options.store, options.oauth, arrived, Boolean(options.openId));
     if (options.oauth?.clientSecret) registerSecret(options.oauth.clientSecret);
     this.flows = new FlowLog(options.log);
     const steps = new LoginSteps();
@@ -94,14 +80,21 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       network: this.network,
     });
     this.launches = new LaunchLog(options.store, options.url);
+    if (options.oauth?.grant || !options.identity) this.chosenGrant = options.oauth?.grant ?? 'authorization_code';
     this.session = new TokenSession({
       url: options.url,
       store: options.store,
       flows: this.flows,
       grants: {
-        machine: this.machine,
-        clientCredentials: () => clientCredentialsTokens(this.context, this.refreshAttempts),
-        refresh: (refreshToken, held) => refreshedTokens(this.context, refreshToken, held),
+        renewsByGrant: () => this.chosenGrant === 'client_credentials' || this.chosenGrant === 'identity-assertion',
+        renew: (interactive) =>
+          this.chosenGrant === 'identity-assertion'
+            ? identityAssertionTokens(this.context, options.identity, interactive, this.refreshAttempts)
+            : clientCredentialsTokens(this.context, this.refreshAttempts),
+        refresh: async (refreshToken, held) => {
+          const tokens = await refreshedTokens(this.context, refreshToken, held);
+          return options.openId ? options.openId.check(tokens, undefined) : tokens;
+        },
       },
       refreshAttempts: this.refreshAttempts,
       lockTimeoutMs: this.callbackTimeoutMs + 30_000,
@@ -122,6 +115,25 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   /** Whether tokens are held (not whether they still work). */
   get hasTokens(): boolean {
     return this.session.tokens !== undefined;
+  }
+
+  /** The tokens held (the identity provider's session reads its ID token here). */
+  get tokens(): StoredTokens | undefined {
+    return this.session.tokens;
+  }
+
+  /** The authorization server, discovered once and kept. */
+  discovery(): Promise<OAuthDiscoveryState> {
+    return this.context.discovery();
+  }
+
+  /**
+   * How this server's tokens are had: `oauth.grant`, else (with an identity provider) the
+   * identity assertion where the authorization server accepts ID-JAGs (see chooseServerGrant).
+   */
+  async grant(): Promise<ServerGrant> {
+    this.chosenGrant ??= chooseServerGrant(this.options.oauth, (await this.discovery()).authorizationServerMetadata, true);
+    return this.chosenGrant;
   }
 
   /** Reads the stored tokens again: on every (re)connect, so logins from other processes and earlier runs are used. */
@@ -165,6 +177,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 
   /** Before connecting: the stored tokens loaded and, if they expire soon, refreshed (outside any connect timeout). */
   async ensureFresh(): Promise<void> {
+    if (this.options.identity && this.session.tokens) await this.grant().catch(() => undefined); // Known before an expired token is judged.
     await this.session.accessToken();
   }
 
@@ -187,19 +200,15 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
   private async loginOnce(force: boolean, paste?: PasteReader): Promise<void> {
     const { store, url, name } = this.options;
     const rejected = this.session.tokens?.access_token;
-    if (this.machine) {
-      await store.withLock(url, () => this.flows.run('login', () => this.session.renewByClientCredentials()));
+    if (this.chosenGrant === 'client_credentials') {
+      await store.withLock(url, () => this.flows.run('login', () => this.session.renewByGrant(false)));
       return;
     }
-    if (this.options.headless) throw new LoginRequiredError(headlessLoginMessage(name));
+    if ((await this.grant()) === 'identity-assertion' && (await this.loggedInByIdentity(rejected))) return;
+    if (this.options.headless) throw new LoginRequiredError(headlessLoginMessage(name, this.options.loginCommand));
     const login = async () => {
-      const onDisk = await store.readTokens(url);
-      if (!force && onDisk && onDisk.access_token !== rejected && !expired(onDisk)) {
-        this.session.useStored(onDisk);
-        this.flows.log.info('using the login another gateway process just completed');
-        return;
-      }
-      if (!force) await this.launches.check(name);
+      if (!force && (await this.siblingLoggedIn(rejected))) return;
+      if (!force) await this.launches.check(name, Date.now(), this.options.loginCommand);
       await interactiveLogin(this.context, this.loginOptions(), paste);
     };
     try {
@@ -228,9 +237,39 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
     await this.session.close();
   }
 
-  /** `oauth.grant: "client_credentials"`: a machine's server, which never involves a person or a browser. */
-  private get machine(): boolean {
-    return this.options.oauth?.grant === 'client_credentials';
+  /**
+   * The identity assertion as this server's login: no browser for it (the identity provider's
+   * one sign-in, if due, shows its URL as this server's too). Refused by the identity provider,
+   * false when a browser login may stand in (see mayFallBackToBrowser), else the refusal.
+   */
+  private async loggedInByIdentity(rejected: string | undefined): Promise<boolean> {
+    const { store, url, name, identity, oauth } = this.options;
+    const forward = (loginUrl: string) => this.emit('login-url', loginUrl);
+    identity?.on('login-url', forward);
+    try {
+      const renew = async () => (await this.siblingLoggedIn(rejected)) || (await this.session.renewByGrant(true));
+      await store.withLock(url, () => this.flows.run('login', renew));
+      return true;
+    } catch (error) {
+      const metadata = (await this.discovery()).authorizationServerMetadata;
+      if (!(error instanceof IdentityAssertionDeniedError) || !mayFallBackToBrowser(oauth, metadata)) throw error;
+      this.flows.log.warn(
+        `${error.message}; its authorization server also offers a login in the browser, so logging in to ${name} there instead`,
+      );
+      this.chosenGrant = 'authorization_code';
+      return false;
+    } finally {
+      identity?.off('login-url', forward);
+    }
+  }
+
+  /** Whether another gateway process logged in while this one waited for the lock: its tokens are used. */
+  private async siblingLoggedIn(rejected: string | undefined): Promise<boolean> {
+    const onDisk = await this.options.store.readTokens(this.options.url);
+    if (!onDisk || onDisk.access_token === rejected || expired(onDisk)) return false;
+    this.session.useStored(onDisk);
+    this.flows.log.info('using the login another gateway process just completed');
+    return true;
   }
 
   private get refreshAttempts(): number {
@@ -246,28 +285,13 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       launches: this.launches,
       closing: this.closing.signal,
       callbackTimeoutMs: this.options.callbackTimeoutMs,
-      show: (authorizationUrl) => this.showLoginUrl(authorizationUrl),
+      show: (authorizationUrl) =>
+        showLoginUrl(authorizationUrl, {
+          ...this.options,
+          network: this.network,
+          log: this.flows.log,
+          emit: (url) => this.emit('login-url', url),
+        }),
     };
   }
-
-  /** The 'login-url' event, then the MCP client's elicitation if it takes the URL, else a browser here (or the URL printed). */
-  private async showLoginUrl(authorizationUrl: string): Promise<void> {
-    const { name, noBrowser, env } = this.options;
-    // The authorization endpoint is named by the authorization server: the browser is not sent into a private network either.
-    await this.network.checkUrl(new URL(authorizationUrl), 'the authorization endpoint');
-    this.emit('login-url', authorizationUrl);
-    if (this.options.presentLoginUrl?.(authorizationUrl)) {
-      this.flows.log.info(`asked the MCP client to open the login page for ${name}; waiting for the login to finish…`);
-    } else {
-      await showAuthorizationUrl(authorizationUrl, name, this.flows.log, { noBrowser, env });
-    }
-  }
-}
-
-function headlessLoginMessage(name: string): string {
-  return (
-    `${name} needs a login and this gateway runs headless (--headless), so no browser is opened here; ` +
-    `run \`gateway auth login ${name}\` on a machine with a browser, then \`gateway auth export ${name} --move --out FILE\` there ` +
-    `and \`gateway auth import FILE\` here (or copy the token store directory), and restart`
-  );
 }

@@ -2,16 +2,21 @@ import { errorMessage } from '../log/logger.js';
 import { redact, registerSecret } from '../log/redact.js';
 import { backoffDelay } from './backoff.js';
 import type { FlowLog } from './flowLog.js';
-import { OAuthFlowError } from '../shared/errors.js';
+import { GatewayError, OAuthFlowError } from '../shared/errors.js';
 import { classifyTokenError, withTransientRetries } from './tokenErrors.js';
 import type { StoredTokens, TokenStore } from './tokenStore.js';
 import { expired, expiresSoon } from './tokenTiming.js';
 
 /** How new tokens are had without a person: the grants a session renews its tokens with. */
 export interface RenewalGrants {
-  /** `oauth.grant: "client_credentials"`: a machine's server, renewed by asking again, never by a refresh token. */
-  readonly machine: boolean;
-  clientCredentials(): Promise<StoredTokens>;
+  /**
+   * Whether the tokens are renewed by asking again rather than by a refresh token: the client
+   * credentials grant (a machine), or a new ID-JAG (Enterprise-Managed Authorization). Read at each
+   * use: for the identity assertion it is known once the authorization server is discovered.
+   */
+  renewsByGrant(): boolean;
+  /** New tokens by that grant; `interactive`: a sign-in at the identity provider may start (never from a refresh). */
+  renew(interactive: boolean): Promise<StoredTokens>;
   refresh(refreshToken: string, held: StoredTokens | undefined): Promise<StoredTokens>;
 }
 
@@ -50,9 +55,9 @@ export class TokenSession {
     return this.held;
   }
 
-  /** Whether the tokens can be renewed without a person (a refresh token, or the client credentials grant). */
+  /** Whether the tokens can be renewed without a person (a refresh token, or a grant asked again: see RenewalGrants). */
   get renewable(): boolean {
-    return Boolean(this.held?.refresh_token) || this.options.grants.machine;
+    return Boolean(this.held?.refresh_token) || this.options.grants.renewsByGrant();
   }
 
   private get log() {
@@ -100,12 +105,23 @@ export class TokenSession {
     }
   }
 
-  /** A new token by the client credentials grant (at login, and whenever the current one expires or is refused). */
-  async renewByClientCredentials(): Promise<StoredTokens> {
-    const tokens = await this.options.grants.clientCredentials();
+  /** A new token by the session's grant (at login, and whenever the current one expires or is refused): see RenewalGrants. */
+  async renewByGrant(interactive: boolean): Promise<StoredTokens> {
+    const tokens = await this.options.grants.renew(interactive);
     await this.adopt(tokens);
-    this.log.info('got a token with the client credentials grant');
+    this.log.info('got a new access token by the grant (no refresh token, no browser)');
     return tokens;
+  }
+
+  /** Renewal by the grant from a refresh: a sign-in it would need (at the identity provider) means "a login is needed", undefined. */
+  private async renewSilently(): Promise<StoredTokens | undefined> {
+    try {
+      return await this.renewByGrant(false);
+    } catch (error) {
+      if (!(error instanceof GatewayError) || error.retry !== 'needs-login') throw error;
+      this.log.warn(`${redact(errorMessage(error))}; a login is needed`);
+      return undefined;
+    }
   }
 
   /**
@@ -128,7 +144,7 @@ export class TokenSession {
     await this.takeNewerFromStore();
     const current = this.held;
     if (current && current.access_token !== rejected && !expiresSoon(current)) return current;
-    if (this.options.grants.machine) return this.renewByClientCredentials();
+    if (this.options.grants.renewsByGrant()) return this.renewSilently();
     if (!current?.refresh_token) return undefined;
     try {
       const refreshToken = current.refresh_token;

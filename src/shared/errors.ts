@@ -30,7 +30,11 @@ export type GatewayErrorCode =
   | 'passphrase_invalid'
   | 'server_closed'
   | 'connect_timeout'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'identity_assertion_denied'
+  | 'identity_assertion_rejected'
+  | 'identity_sign_in_required'
+  | 'id_token_invalid';
 
 export abstract class GatewayError extends Error {
   abstract readonly code: GatewayErrorCode;
@@ -199,4 +203,57 @@ export class UsageError extends GatewayError {
 export class InsufficientScopeError extends GatewayError {
   readonly code = 'insufficient_scope';
   readonly retry = 'needs-login';
+}
+
+/**
+ * The identity provider refused to issue an ID-JAG for one server (RFC 8693 token exchange:
+ * `access_denied`, `invalid_target`, `invalid_grant`, `invalid_scope`…): its administrator has not
+ * granted this user that server. `oauthError` is the IdP's `error`; the message names the server
+ * and what to ask the administrator. Only that server is affected.
+ */
+export class IdentityAssertionDeniedError extends GatewayError {
+  readonly code = 'identity_assertion_denied';
+  readonly retry = 'fatal';
+
+  constructor(
+    readonly oauthError: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * A server's authorization server refused the ID-JAG the identity provider issued (the JWT
+ * bearer grant answered `invalid_grant`, `invalid_client`…): the two do not trust each other as
+ * configured (issuer, audience, resource, client), or the grant was altered on its way.
+ */
+export class IdentityAssertionRejectedError extends GatewayError {
+  readonly code = 'identity_assertion_rejected';
+  readonly retry = 'fatal';
+
+  constructor(
+    readonly oauthError: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The identity provider sign-in has expired (or never happened) and none can start now: headless, or a silent renewal. */
+export class IdentitySignInRequiredError extends GatewayError {
+  readonly code = 'identity_sign_in_required';
+  readonly retry = 'needs-login';
+}
+
+/**
+ * An ID token failed validation (OpenID Connect Core §3.1.3.7): its signature, issuer, audience,
+ * expiry or nonce; or an ID token handed to the gateway (`identityProvider.idToken`,
+ * `MCP_GATEWAY_ID_TOKEN`) has expired. Nothing is stored; the message says which check failed.
+ */
+export class IdTokenInvalidError extends GatewayError {
+  readonly code = 'id_token_invalid';
+  readonly retry = 'fatal';
 }

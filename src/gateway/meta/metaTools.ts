@@ -247,6 +247,7 @@ export function serverStatus(server: Downstream, toolCount: number): Record<stri
     tool_count: toolCount,
     ...(server.fromCache ? { tools_from_cache: new Date(server.cachedAt!).toISOString() } : {}),
     ...(state.status === 'ready' ? {} : { what_to_do: whatToDo(server) }),
+    ...(state.status === 'failed' && state.code ? { error_code: state.code } : {}),
     ...(state.status === 'needs-auth' && state.authorizationUrl ? { login_url: state.authorizationUrl } : {}),
   };
 }
