@@ -70,7 +70,7 @@ export async function authLogin(
 }
 
 /** Pasted lines from stdin (a terminal, or a pipe), with prompts and refusals on stderr. */
-function pasteFromStdin(): { reader: PasteReader; close: () => void } {
+export function pasteFromStdin(): { reader: PasteReader; close: () => void } {
   const lines = createInterface({ input: process.stdin, terminal: false });
   const iterator = lines[Symbol.asyncIterator]();
   return {

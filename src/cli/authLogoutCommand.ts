@@ -5,7 +5,7 @@ import { errorMessage, Logger } from '../log/logger.js';
 import { NetworkPolicy } from '../oauth/networkPolicy.js';
 import { createOAuthFetch } from '../oauth/oauthFetch.js';
 import { revokeToken } from '../oauth/revokeToken.js';
-import { allTargets, configuredTargets, type AuthTarget } from './authTargets.js';
+import { allTargets, configuredTargets, identityProviderTarget, type AuthTarget } from './authTargets.js';
 import { ExitCode } from './exitCodes.js';
 
 /**
@@ -15,15 +15,17 @@ import { ExitCode } from './exitCodes.js';
 export async function authLogout(
   config: GatewayConfig | undefined,
   names: string[],
-  options: RuntimeOptions & { all?: boolean },
+  options: RuntimeOptions & { all?: boolean; idp?: boolean },
 ): Promise<number> {
-  if (!options.all && !names.length) throw new UsageError('name a server to log out of, or use --all');
-  if (options.all && names.length) throw new UsageError('give server names or --all, not both');
+  if (!options.all && !options.idp && !names.length) throw new UsageError('name a server to log out of, or use --idp or --all');
+  if (options.all && (names.length || options.idp)) throw new UsageError('give server names (and --idp) or --all, not both');
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));
-  const targets: AuthTarget[] = options.all ? await allTargets(config, store) : configuredTargets(config, names);
+  const targets: AuthTarget[] = options.all
+    ? await allTargets(config, store)
+    : [...configuredTargets(config, names), ...(options.idp ? [identityProviderTarget(config)] : [])];
   let failures = 0;
   for (const target of targets) {
-    const label = target.config ? target.name : target.url;
+    const label = target.identityProvider ? `identity provider ${target.url}` : target.config ? target.name : target.url;
     const fetchFn = createOAuthFetch(undefined, { network: new NetworkPolicy([target.url, target.config?.oauth?.authServerMetadataUrl]) });
     try {
       const [tokens, storedClient, discovery] = await Promise.all([
@@ -31,7 +33,7 @@ export async function authLogout(
         store.readClient(target.url),
         store.readDiscovery(target.url),
       ]);
-      const oauth = target.config?.oauth;
+      const oauth = target.config?.oauth ?? target.identityProvider;
       const client = oauth?.clientId ? { client_id: oauth.clientId, client_secret: oauth.clientSecret } : storedClient;
       if (!tokens && !storedClient && !discovery) {
         if (!options.all) process.stdout.write(`${label}: not logged in; nothing to do\n`);

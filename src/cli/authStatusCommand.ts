@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { allTargets } from './authTargets.js';
+import { formatIdentityProviderStatus, identityProviderStatus, type IdentityProviderStatus } from './authIdentityProvider.js';
 import { describeExpiry } from './describeLogin.js';
 import { ExitCode } from './exitCodes.js';
 
@@ -25,7 +26,12 @@ export interface LoginStatus {
 export async function authStatus(config: GatewayConfig | undefined, options: RuntimeOptions & { json?: boolean }): Promise<number> {
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));
   const statuses: LoginStatus[] = [];
+  let identityProvider: IdentityProviderStatus | undefined;
   for (const target of await allTargets(config, store)) {
+    if (target.identityProvider) {
+      identityProvider = await identityProviderStatus(store, target);
+      continue;
+    }
     const status: LoginStatus = {
       name: target.name,
       url: target.url,
@@ -55,10 +61,12 @@ export async function authStatus(config: GatewayConfig | undefined, options: Run
     statuses.push(status);
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ store: { root: store.root, mode: store.mode }, servers: statuses }, null, 2)}\n`);
+    const json = { store: { root: store.root, mode: store.mode }, ...(identityProvider ? { identityProvider } : {}), servers: statuses };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     return ExitCode.Ok;
   }
   const lines = [`Token store: ${store.root} (${store.mode})`, ''];
+  if (identityProvider) lines.push(...formatIdentityProviderStatus(identityProvider));
   if (!statuses.length) lines.push('No HTTP servers are configured and no logins are stored.');
   for (const status of statuses) {
     const mark = status.error ? '✗' : !status.authenticated ? '·' : status.expired && !status.refreshToken ? '!' : '✓';

@@ -1,5 +1,5 @@
 import { UsageError } from '../shared/errors.js';
-import type { GatewayConfig, HttpServerConfig } from '../config/types.js';
+import type { GatewayConfig, HttpServerConfig, IdentityProviderConfig } from '../config/types.js';
 import { canonicalServerUrl } from '../oauth/serverKey.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
 
@@ -8,6 +8,16 @@ export interface AuthTarget {
   name: string;
   url: string;
   config?: HttpServerConfig;
+  /** The identity provider's sign-in (`gateway.identityProvider`), stored under its issuer. */
+  identityProvider?: IdentityProviderConfig;
+}
+
+/** The identity provider's sign-in as a login the auth commands act on (stored under its issuer). */
+export function identityProviderTarget(config: GatewayConfig | undefined): AuthTarget {
+  const identityProvider = config?.gateway.identityProvider;
+  if (!identityProvider)
+    throw new UsageError(`no gateway.identityProvider in ${config?.path ?? 'the config'}: there is no identity provider sign-in`);
+  return { name: 'identity-provider', url: identityProvider.issuer, identityProvider };
 }
 
 /** The HTTP servers of the config, by name. A name that is not one is a usage error that lists them. */
@@ -23,11 +33,12 @@ export function configuredTargets(config: GatewayConfig | undefined, names: stri
   });
 }
 
-/** Every configured HTTP server, then every stored login whose URL no configured server has. */
+/** Every configured HTTP server, the identity provider's sign-in if configured, then every stored login whose URL none of those has. */
 export async function allTargets(config: GatewayConfig | undefined, store: TokenStore): Promise<AuthTarget[]> {
   const targets: AuthTarget[] = (config?.servers ?? [])
     .filter((server): server is HttpServerConfig => server.kind === 'http')
     .map((server) => ({ name: server.name, url: server.url, config: server }));
+  if (config?.gateway.identityProvider) targets.push(identityProviderTarget(config));
   const known = new Set(targets.map((target) => canonicalServerUrl(target.url)));
   for (const stored of await store.listServers()) {
     if (!known.has(canonicalServerUrl(stored.url))) targets.push({ name: stored.url, url: stored.url });

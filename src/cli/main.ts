@@ -129,6 +129,7 @@ Logins are stored per server URL under MCP_GATEWAY_HOME, else the user data dire
 Examples:
   $ gateway auth status
   $ gateway auth login notion
+  $ gateway auth login --idp                     sign in once at gateway.identityProvider (Enterprise-Managed Authorization)
   $ gateway auth export notion --move --passphrase --out notion.login   then, on the server:
   $ MCP_GATEWAY_PASSPHRASE=… gateway auth import --passphrase notion.login
   $ gateway auth logout --all\n`,
@@ -140,8 +141,9 @@ Examples:
       .option('-c, --config <path>', 'config file (default: ./.mcp.json, then config.json in the user config dir)')
       .addOption(tokenStoreOption());
 
-  authCommand('login', 'log in to a server now in the browser, even if a login is stored')
-    .argument('<server>', 'an HTTP server of the config')
+  authCommand('login', 'log in to a server (or, with --idp, sign in to the identity provider) now, even if a login is stored')
+    .argument('[server]', 'an HTTP server of the config')
+    .option('--idp', 'sign in to gateway.identityProvider: every server that accepts its ID-JAGs is then authorized without a browser')
     .option('--no-browser', 'print the login URL instead of opening a browser')
     .option('--paste', 'for a machine without a browser: open the printed URL anywhere, then paste the address the browser ends on')
     .option('--device', 'the device flow (RFC 8628): enter a short code on any device; needs an authorization server that offers it')
@@ -152,19 +154,35 @@ Examples:
 Examples:
   $ gateway auth login notion                 opens the browser here
   $ gateway auth login notion --paste         over SSH: open the URL on your laptop, paste back the address
-  $ gateway auth login github --device        shows a code to enter at the server's verification page\n`,
+  $ gateway auth login github --device        shows a code to enter at the server's verification page
+  $ gateway auth login --idp                  one sign-in at the company identity provider (Okta, Entra ID…)
+                                              for every server whose authorization server trusts it\n`,
     )
-    .action(async (server: string, options: GlobalOptions & { paste?: boolean; device?: boolean }) => {
+    .action(async (server: string | undefined, options: GlobalOptions & { paste?: boolean; device?: boolean; idp?: boolean }) => {
       if (options.paste && options.device) throw new UsageError('choose one of --paste and --device');
+      if (Boolean(server) === Boolean(options.idp))
+        throw new UsageError('name one server to log in to, or give --idp for the identity provider');
+      if (options.idp) {
+        const { identityProviderLogin } = await import('./authIdentityProvider.js');
+        process.exitCode = await identityProviderLogin(loadConfig(options.config), {
+          ...runtimeOptions(options),
+          paste: options.paste,
+          device: options.device,
+        });
+        return;
+      }
       const { authLogin } = await import('./authLoginCommand.js');
-      process.exitCode = await authLogin(loadConfig(options.config), server, {
+      process.exitCode = await authLogin(loadConfig(options.config), server!, {
         ...runtimeOptions(options),
         paste: options.paste,
         device: options.device,
       });
     });
 
-  authCommand('status', 'show each server: logged in or not, scopes, expiry, refresh token, client registration, where stored')
+  authCommand(
+    'status',
+    'show the identity provider sign-in and each server: logged in or not, scopes, expiry, refresh token, client, where stored',
+  )
     .option('--json', 'print machine-readable JSON')
     .action(async (options: GlobalOptions & { json?: boolean }) => {
       const { authStatus } = await import('./authStatusCommand.js');
@@ -173,10 +191,12 @@ Examples:
 
   authCommand('logout', 'revoke the tokens at the authorization server (where it can), then delete the login')
     .argument('[server...]', 'servers of the config')
-    .option('--all', 'every stored login')
-    .action(async (servers: string[], options: GlobalOptions & { all?: boolean }) => {
+    .option('--idp', "the identity provider's sign-in (servers keep their tokens until they expire, then need a new sign-in)")
+    .option('--all', 'every stored login, the identity provider sign-in too')
+    .action(async (servers: string[], options: GlobalOptions & { all?: boolean; idp?: boolean }) => {
       const { authLogout } = await import('./authLogoutCommand.js');
-      process.exitCode = await authLogout(loadOptionalConfig(options.config), servers, { ...runtimeOptions(options), all: options.all });
+      const runtime = { ...runtimeOptions(options), all: options.all, idp: options.idp };
+      process.exitCode = await authLogout(loadOptionalConfig(options.config), servers, runtime);
     });
 
   authCommand('export', 'write logins to one file, to import on another machine (all stored ones by default)')

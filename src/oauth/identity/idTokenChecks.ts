@@ -80,10 +80,15 @@ function whyRefused(error: unknown, expect: IdTokenExpectations): string {
 
 /** When an ID token expires (ms since the epoch), read without validating it; undefined for one that is not a JWT or has no `exp`. */
 export function idTokenExpiry(idToken: string): number | undefined {
+  return idTokenTimes(idToken).expiresAt;
+}
+
+/** An ID token's `exp` and `iat` in ms since the epoch, read without validating it (either undefined when absent or not a JWT). */
+export function idTokenTimes(idToken: string): { expiresAt?: number; issuedAt?: number } {
   try {
-    const { exp } = decodeJwt(idToken);
-    return typeof exp === 'number' ? exp * 1000 : undefined;
+    const { exp, iat } = decodeJwt(idToken);
+    return { expiresAt: typeof exp === 'number' ? exp * 1000 : undefined, issuedAt: typeof iat === 'number' ? iat * 1000 : undefined };
   } catch {
-    return undefined;
+    return {};
   }
 }

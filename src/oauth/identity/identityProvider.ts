@@ -17,7 +17,8 @@ import { createOAuthFetch } from '../oauthFetch.js';
 import { privateKeyJwtSigner } from '../privateKeyJwt.js';
 import { ServerAuth } from '../serverAuth.js';
 import type { StoredTokens, TokenStore } from '../tokenStore.js';
-import { idTokenExpiry, verifyIdToken } from './idTokenChecks.js';
+import { idTokenExpiry, idTokenTimes, verifyIdToken } from './idTokenChecks.js';
+import { expiresSoon } from '../tokenTiming.js';
 
 /** What the identity provider session needs besides its config: as for a server's ServerAuth. */
 export interface IdentityProviderOptions {
@@ -133,7 +134,8 @@ export class IdentityProvider extends EventEmitter<{ 'login-url': [string] }> {
   private async sessionToken(stale: string | undefined): Promise<string | undefined> {
     await this.auth.reload();
     const held = this.auth.tokens;
-    const renewed = held && (held.id_token === stale || !fresh(held.id_token)) ? await this.auth.refresh(held.access_token) : held;
+    const due = held && (held.id_token === stale || expiresSoon(held) || !fresh(held.id_token));
+    const renewed = due ? await this.auth.refresh(held.access_token) : held;
     const token = renewed?.id_token;
     return token && token !== stale && fresh(token) ? token : undefined;
   }
@@ -214,9 +216,13 @@ export function discoveryUrl(issuer: string): string {
   return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 }
 
+/** Whether an ID token is good for a while yet: the margin is a minute, or a quarter of a shorter lifetime (as for access tokens). */
 function fresh(idToken: string | undefined, now = Date.now()): boolean {
-  const expiry = idToken ? idTokenExpiry(idToken) : undefined;
-  return idToken !== undefined && (expiry === undefined || expiry - now > ID_TOKEN_MARGIN_MS);
+  if (!idToken) return false;
+  const { expiresAt, issuedAt } = idTokenTimes(idToken);
+  if (expiresAt === undefined) return true;
+  const lifetime = issuedAt === undefined ? Infinity : expiresAt - issuedAt;
+  return expiresAt - now > Math.min(ID_TOKEN_MARGIN_MS, lifetime / 4);
 }
 
 function checkGivenToken(token: string, source: string): string {
