@@ -23,6 +23,10 @@ import {
   PassphraseError,
   ServerClosedError,
   ConnectTimeoutError,
+  IdentityAssertionDeniedError,
+  IdentityAssertionRejectedError,
+  IdentitySignInRequiredError,
+  IdTokenInvalidError,
 } from '../dist/shared/errors.js';
 import {
   explainFailure,
@@ -86,6 +90,30 @@ const kinds = () => [
   [new UsageError('choose one of --paste and --device', options), 'UsageError', 'usage', 'fatal'],
   [new PassphraseError('the two passphrases differ', options), 'PassphraseError', 'passphrase_invalid', 'fatal'],
   [new ServerClosedError('MCP error -32000: Connection closed', options), 'ServerClosedError', 'server_closed', 'transient'],
+  [
+    new IdentityAssertionDeniedError('access_denied', 'the identity provider did not grant access to github (access_denied)', options),
+    'IdentityAssertionDeniedError',
+    'identity_assertion_denied',
+    'fatal',
+  ],
+  [
+    new IdentityAssertionRejectedError('invalid_grant', "github's authorization server refused the identity provider's grant", options),
+    'IdentityAssertionRejectedError',
+    'identity_assertion_rejected',
+    'fatal',
+  ],
+  [
+    new IdentitySignInRequiredError('the identity provider sign-in has expired', options),
+    'IdentitySignInRequiredError',
+    'identity_sign_in_required',
+    'needs-login',
+  ],
+  [
+    new IdTokenInvalidError("the identity provider's ID token was refused: it has expired", options),
+    'IdTokenInvalidError',
+    'id_token_invalid',
+    'fatal',
+  ],
 ];
 
 test('each gateway error has its class name, code, retry class, message and cause', () => {
@@ -180,9 +208,17 @@ test('explainFailure, HTTP: a 401, each failure of the login side, an unreachabl
     const explained = explainFailure(http, error, undefined, undefined);
     if (['TokenStoreUnavailableError'].includes(name)) assert.equal(explained, error.message, `${name}: the store's own words`);
     else if (
-      ['OAuthFlowError', 'UnsafeAuthorizationServerError', 'TransientAuthError', 'LoginRequiredError', 'CallbackPortInUseError'].includes(
-        name,
-      )
+      [
+        'OAuthFlowError',
+        'UnsafeAuthorizationServerError',
+        'TransientAuthError',
+        'LoginRequiredError',
+        'CallbackPortInUseError',
+        'IdentityAssertionDeniedError',
+        'IdentityAssertionRejectedError',
+        'IdentitySignInRequiredError',
+        'IdTokenInvalidError',
+      ].includes(name)
     ) {
       assert.equal(explained, `login failed: ${error.message}`, name);
     } else assert.equal(explained, error.message, `${name} is no login failure`);
