@@ -17,7 +17,8 @@ export async function authLogout(
   names: string[],
   options: RuntimeOptions & { all?: boolean; idp?: boolean },
 ): Promise<number> {
-  if (!options.all && !options.idp && !names.length) throw new UsageError('name a server to log out of, or use --idp or --all');
+  if (!options.all && !options.idp && !names.length)
+    throw new UsageError(`name a server to log out of, or use ${config?.gateway.identityProvider ? '--idp or ' : ''}--all`);
   if (options.all && (names.length || options.idp)) throw new UsageError('give server names (and --idp) or --all, not both');
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));
   const targets: AuthTarget[] = options.all
