@@ -1,274 +1,79 @@
 #!/usr/bin/env node
-// Benchmark: the gateway against direct stdio, on the same fixture server.
-// Prints one table; `--json` prints the numbers as JSON; `--startup` measures only the first
-// tools/list (cold and warm). Run with `npm run bench`.
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+// Benchmark: the gateway side by side with direct connections to the same fixture servers, in
+// one run: per call (five paths, see paths.js; several rounds, the paths interleaved in each),
+// then the first tools/list after spawn. Run with `npm run bench`.
+//   --rounds N   rounds of the per-call measures (default 5)
+//   --per-call   only the per-call measures;  --startup  only the first tools/list
+//   --only a,b   only these paths (names as printed);  --json  the numbers as JSON
+import { loadavg } from 'node:os';
+import { bigResult, headOfLine, latency, throughput } from './measures.js';
+import { openPaths, removeTempDirs } from './paths.js';
+import { perCallTable, startupTable } from './report.js';
+import { rssMb, startups } from './startup.js';
 
-const GATEWAY = new URL('../bin/gateway.js', import.meta.url).pathname;
-const BYTE_RELAY = new URL('./byteRelay.js', import.meta.url).pathname;
-const FIXTURE = new URL('../test/fixtures/stdio-server.js', import.meta.url).pathname;
-const LATENCY_CALLS = 3000;
-const STARTUP_RUNS = 3;
-const THROUGHPUT_CALLS = 6400;
-const IN_FLIGHT = 64;
-const BIG_BYTES = 1024 * 1024;
-const BIG_CALLS = 30;
+const argv = process.argv.slice(2);
+const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const ROUNDS = Number(option('--rounds') ?? 5);
+const only = option('--only')?.split(',');
+const startupOnly = argv.includes('--startup');
+const perCallOnly = argv.includes('--per-call');
 
-function fixtureEntry(name) {
-  return { command: process.execPath, args: [FIXTURE], env: { FIXTURE_NAME: name } };
-}
+const MEASURES = [
+  ['latency', latency, (row, r) => Object.assign(row, r)],
+  ['throughput', throughput, (row, r) => (row.throughput = r)],
+  ['big', bigResult, (row, r) => (row.big = r)],
+  ['headOfLine', headOfLine, (row, r) => Object.assign(row, { holP50: r.p50, holMax: r.max, holQuickCalls: r.quickCalls })],
+];
 
-function writeConfig(count) {
-  const servers = {};
-  for (let i = 0; i < count; i++) servers[`s${i}`] = fixtureEntry(`s${i}`);
-  const path = join(mkdtempSync(join(tmpdir(), 'gw-bench-')), '.mcp.json');
-  writeFileSync(path, JSON.stringify({ mcpServers: servers, gateway: { logLevel: 'warn' } }));
-  return path;
-}
-
-async function connectDirect(through = []) {
-  const client = new Client({ name: 'bench', version: '1' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [...through, FIXTURE],
-    env: { ...process.env, FIXTURE_NAME: 's0' },
-  });
-  await client.connect(transport);
-  return { client, prefix: '', pid: transport.pid };
-}
-
-async function connectGateway(count = 1) {
-  const client = new Client({ name: 'bench', version: '1' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [GATEWAY, 'serve', '--config', writeConfig(count)],
-    stderr: 'ignore',
-  });
-  const allListed = waitForTools(client, count * toolsPerServer);
-  await client.connect(transport);
-  await allListed;
-  return { client, prefix: 's0__', pid: transport.pid };
-}
-
-/** Resolves once tools/list returns `expected` tools (re-listing on each list_changed). */
-function waitForTools(client, expected) {
-  return new Promise((resolve) => {
-    const check = async () => {
-      const { tools } = await client.listTools();
-      if (tools.length >= expected) resolve(performance.now());
-    };
-    client.setNotificationHandler(ToolListChangedNotificationSchema, check);
-    client.oninitialized = check;
-    setTimeout(function poll() {
-      check().catch(() => {});
-    }, 0);
-  });
-}
-
-const ms = (v) => `${v.toFixed(2)} ms`;
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-
-async function latency({ client, prefix }) {
-  const samples = [];
-  for (let i = 0; i < LATENCY_CALLS + 200; i++) {
-    const start = performance.now();
-    await client.callTool({ name: `${prefix}echo`, arguments: { text: 'ping' } });
-    if (i >= 200) samples.push(performance.now() - start); // first 200 warm up
+/** One round: each measure on every path in turn (the order rotated from round to round). */
+async function round(paths, index, rss) {
+  const rows = Object.fromEntries(paths.map((path) => [path.name, {}]));
+  const order = paths.map((_, i) => paths[(i + index) % paths.length]);
+  for (const [, measure, keep] of MEASURES) {
+    for (const path of order) {
+      const sampler = path.name === 'gateway, stdio server' && path.pid ? setInterval(() => rss.push(rssMb(path.pid)), 50) : undefined;
+      keep(rows[path.name], await measure(path));
+      clearInterval(sampler);
+    }
   }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  return rows;
 }
 
-async function throughput({ client, prefix }) {
-  let next = 0;
-  const start = performance.now();
-  const worker = async () => {
-    while (next++ < THROUGHPUT_CALLS) await client.callTool({ name: `${prefix}echo`, arguments: { text: 'x' } });
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return THROUGHPUT_CALLS / ((performance.now() - start) / 1000);
-}
-
-async function bigResult({ client, prefix }) {
-  const samples = [];
-  for (let i = 0; i < BIG_CALLS + 3; i++) {
-    const start = performance.now();
-    const result = await client.callTool({ name: `${prefix}big`, arguments: { bytes: BIG_BYTES } });
-    if (result.content[0].text.length !== BIG_BYTES) throw new Error('short result');
-    if (i >= 3) samples.push(performance.now() - start);
+async function perCall(results) {
+  const opened = await openPaths({ only });
+  const gateway = opened.paths.find((path) => path.name === 'gateway, stdio server');
+  results.rssIdle = gateway ? rssMb(gateway.pid) : undefined;
+  const rss = [];
+  results.rounds = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    results.rounds.push(await round(opened.paths, i, rss));
+    process.stderr.write(`round ${i + 1}/${ROUNDS} done (load ${loadavg()[0].toFixed(2)})\n`);
   }
-  samples.sort((a, b) => a - b);
-  return percentile(samples, 50);
+  results.rssPeak = rss.length ? Math.max(...rss) : undefined;
+  await opened.close();
+  return { names: opened.paths.map((path) => path.name), toolsPerServer: opened.toolsPerServer };
 }
 
-/** No call waits on another: a 300 ms call in flight must not delay quick ones. */
-async function headOfLine({ client, prefix }) {
-  const slow = client.callTool({ name: `${prefix}sleep`, arguments: { ms: 300 } });
-  const start = performance.now();
-  for (let i = 0; i < 20; i++) await client.callTool({ name: `${prefix}echo`, arguments: { text: 'x' } });
-  const quick = performance.now() - start;
-  await slow;
-  return quick;
+const results = { loadBefore: loadavg() };
+const lines = [''];
+let toolsPerServer = 9;
+if (!startupOnly) {
+  const { names, toolsPerServer: count } = await perCall(results);
+  toolsPerServer = count;
+  lines.push(...perCallTable(results.rounds, names), '');
+  if (results.rssIdle !== undefined)
+    lines.push(`gateway RSS, 1 stdio server: ${results.rssIdle.toFixed(1)} MB idle, ${results.rssPeak.toFixed(1)} MB peak under load`, '');
 }
-
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+if (!perCallOnly) {
+  results.startup = {};
+  for (const count of [1, 10, 30]) results.startup[count] = await startups(count, toolsPerServer);
+  lines.push(...startupTable(results.startup), '');
 }
-
-/**
- * As Claude Desktop starts the gateway: spawn, `initialize`, one `tools/list`. Spawn →
- * initialize answered, and spawn → that first list, which must hold every tool of `count`
- * servers (cold: a new data directory; warm: the one a previous run left its catalogs in).
- */
-async function startup(config, count, home) {
-  const client = new Client({ name: 'bench', version: '1' });
-  const env = { ...process.env, MCP_GATEWAY_HOME: home };
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [GATEWAY, 'serve', '--config', config],
-    env,
-    stderr: 'ignore',
-  });
-  const start = performance.now();
-  await client.connect(transport);
-  const initialized = performance.now() - start;
-  const { tools } = await client.listTools();
-  const firstList = performance.now() - start;
-  if (tools.length !== count * toolsPerServer + 1)
-    throw new Error(`first tools/list held ${tools.length} tools, not ${count * toolsPerServer + 1}`);
-  const idleRss = (await new Promise((resolve) => setTimeout(resolve, 500)), rssMb(transport.pid)); // (also lets the catalogs be saved)
-  await client.close();
-  return { initialized, firstList, idleRss };
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const signed = (value) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(0)}`;
-const spread = (values) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
-
-/** Cold and warm first lists, `STARTUP_RUNS` of each, side by side with the servers alone. */
-async function startups(count) {
-  const config = writeConfig(count);
-  const runs = { cold: [], warm: [], alone: [], initialized: [], rss: [] };
-  for (let i = 0; i < STARTUP_RUNS; i++) {
-    const home = mkdtempSync(join(tmpdir(), 'gw-bench-home-'));
-    const cold = await startup(config, count, home);
-    const warm = await startup(config, count, home);
-    runs.cold.push(cold.firstList);
-    runs.warm.push(warm.firstList);
-    runs.initialized.push(cold.initialized);
-    runs.rss.push(cold.idleRss);
-    runs.alone.push(await serversAlone(count));
-  }
-  return runs;
-}
-
-/** How long `count` fixture servers take to start and list their tools on their own, all at once. */
-async function serversAlone(count) {
-  const start = performance.now();
-  const clients = await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const client = new Client({ name: 'bench', version: '1' });
-      await client.connect(
-        new StdioClientTransport({ command: process.execPath, args: [FIXTURE], env: { ...process.env, FIXTURE_NAME: `s${i}` } }),
-      );
-      await client.listTools();
-      return client;
-    }),
-  );
-  const elapsed = performance.now() - start;
-  await Promise.all(clients.map((client) => client.close()));
-  return elapsed;
-}
-
-const results = {};
-const direct = await connectDirect();
-const toolsPerServer = (await direct.client.listTools()).tools.length;
-const startupOnly = process.argv.includes('--startup');
-const rows = startupOnly ? (await direct.client.close(), []) : await perCall();
-for (const count of [1, 10, 30]) results[`startup${count}`] = await startups(count);
-
-async function perCall() {
-  const byteRelay = await connectDirect([BYTE_RELAY]);
-  results.latencyByteRelay = await latency(byteRelay);
-  await byteRelay.client.close();
-  const viaGateway = await connectGateway(1);
-  results.latencyDirect = await latency(direct);
-  results.latencyGateway = await latency(viaGateway);
-  results.throughputDirect = await throughput(direct);
-  results.rssBeforeLoad = rssMb(viaGateway.pid);
-  const rssBeforeLoad = results.rssBeforeLoad;
-  const loadRss = [];
-  const sampler = setInterval(() => loadRss.push(rssMb(viaGateway.pid)), 50);
-  results.throughputGateway = await throughput(viaGateway);
-  clearInterval(sampler);
-  results.rssUnderLoad = Math.max(rssBeforeLoad, ...loadRss);
-  results.bigDirect = await bigResult(direct);
-  results.bigGateway = await bigResult(viaGateway);
-  results.headOfLineDirect = await headOfLine(direct);
-  results.headOfLineGateway = await headOfLine(viaGateway);
-  await direct.client.close();
-  await viaGateway.client.close();
-  const r = results;
-  return [
-    ['tools/call p50', ms(r.latencyDirect.p50), ms(r.latencyGateway.p50), `${(r.latencyGateway.p50 / r.latencyDirect.p50).toFixed(2)}×`],
-    [
-      '  floor: a bare byte-pipe relay p50',
-      ms(r.latencyDirect.p50),
-      ms(r.latencyByteRelay.p50),
-      `${(r.latencyByteRelay.p50 / r.latencyDirect.p50).toFixed(2)}×`,
-    ],
-    ['tools/call p99', ms(r.latencyDirect.p99), ms(r.latencyGateway.p99), `${(r.latencyGateway.p99 / r.latencyDirect.p99).toFixed(2)}×`],
-    [
-      `throughput, ${IN_FLIGHT} in flight`,
-      `${r.throughputDirect.toFixed(0)}/s`,
-      `${r.throughputGateway.toFixed(0)}/s`,
-      `${(r.throughputDirect / r.throughputGateway).toFixed(2)}× slower`,
-    ],
-    ['1 MiB result p50', ms(r.bigDirect), ms(r.bigGateway), `${(r.bigGateway / r.bigDirect).toFixed(2)}×`],
-    [
-      '20 quick calls beside a 300 ms call',
-      ms(r.headOfLineDirect),
-      ms(r.headOfLineGateway),
-      r.headOfLineGateway < 300 ? 'not blocked' : 'BLOCKED',
-    ],
-  ];
-}
-
-const r = results;
-const lines = rows.length
-  ? [
-      '',
-      'measure                              direct          gateway         ratio',
-      ...rows.map((row) => `${row[0].padEnd(37)}${row[1].padEnd(16)}${row[2].padEnd(16)}${row[3]}`),
-      '',
-    ]
-  : [''];
+results.loadAfter = loadavg();
 lines.push(
-  `first tools/list, complete, after spawn (median of ${STARTUP_RUNS}, min–max in ms): as Claude Desktop lists, once right after initialize`,
-  'servers  initialize   servers alone      cold (no cache)           warm (catalog cache)   idle RSS',
-);
-for (const count of [1, 10, 30]) {
-  const s = r[`startup${count}`];
-  const alone = median(s.alone);
-  lines.push(
-    `${String(count).padStart(7)}  ${ms(median(s.initialized)).padEnd(11)}  ${`${ms(alone)}`.padEnd(17)}  ${`${ms(median(s.cold))} (${signed(median(s.cold) - alone)}; ${spread(s.cold)})`.padEnd(24)}  ${`${ms(median(s.warm))} (${spread(s.warm)})`.padEnd(21)}  ${median(s.rss).toFixed(1)} MB`,
-  );
-}
-lines.push(
-  '(servers alone: the same fixture servers started in parallel by one process, each initialized and listed; cold: + the gateway over them)',
-);
-if (!startupOnly)
-  lines.push(`gateway RSS, 1 downstream: ${r.rssBeforeLoad.toFixed(1)} MB idle, ${r.rssUnderLoad.toFixed(1)} MB peak under load`);
-lines.push(
-  startupOnly
-    ? `(node ${process.version})`
-    : `(node ${process.version}, ${LATENCY_CALLS} sequential calls, ${THROUGHPUT_CALLS} calls for throughput, ${BIG_CALLS} × 1 MiB)`,
+  `(node ${process.version}; load average ${results.loadBefore.map((v) => v.toFixed(2)).join(' ')} before, ` +
+    `${results.loadAfter.map((v) => v.toFixed(2)).join(' ')} after)`,
   '',
 );
-process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify(results, null, 2)}\n` : lines.join('\n'));
+removeTempDirs();
+process.stdout.write(argv.includes('--json') ? `${JSON.stringify(results, null, 2)}\n` : lines.join('\n'));
