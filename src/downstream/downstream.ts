@@ -266,6 +266,7 @@ export class Downstream extends DownstreamCatalog {
         handlers: this.handlers(),
         http,
         wrapFetch: auth ? (base) => auth.authorizedFetch(base) : undefined,
+        auth: auth?.bearer(),
         onClient: (client) => void (this.pendingClient = client),
         isClosed: () => this.closed,
       }),

@@ -3,7 +3,8 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { HttpServerConfig } from '../config/types.js';
 import { ServerAuth, type ServerAuthOptions } from '../oauth/serverAuth.js';
-import { mcpFetch } from './httpFetch.js';
+import { mcpAgent, mcpFetch } from './httpFetch.js';
+import { HttpRelay, type HttpRelayOptions } from './httpRelay.js';
 
 export interface HttpTransportOptions {
   /** Wraps the MCP fetch, e.g. ServerAuth's, which adds the server's Bearer token. */
@@ -26,6 +27,21 @@ export function createSseTransport(config: HttpServerConfig, options: HttpTransp
   return new SSEClientTransport(new URL(config.url), {
     requestInit: { headers: config.headers },
     fetch: fetchFor(options),
+  });
+}
+
+/** The per-call relay's POST to a Streamable HTTP server (see httpRelay.ts), beside its SDK transport. */
+export function createHttpRelay(
+  config: HttpServerConfig,
+  transport: Transport,
+  options: Pick<HttpRelayOptions, 'auth' | 'rawAnswer'>,
+): HttpRelay {
+  return new HttpRelay({
+    url: new URL(config.url),
+    headers: config.headers,
+    transport: transport as StreamableHTTPClientTransport,
+    dispatcher: mcpAgent(),
+    ...options,
   });
 }
 

@@ -11,7 +11,8 @@ import {
   type JSONRPCMessage,
   type Notification,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig } from '../config/types.js';
+import type { HttpServerConfig, ServerConfig } from '../config/types.js';
+import type { BearerSource } from '../oauth/bearerFetch.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { ServerClosedError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
@@ -31,6 +32,8 @@ export interface Connection {
   lists: Required<ServerLists>;
   instructions?: string;
   serverInfo?: Implementation;
+  /** How the per-call relay sends a message as it is: the HTTP relay's POST for Streamable HTTP, else the transport's send. */
+  send(message: JSONRPCMessage): Promise<void>;
 }
 
 /** What the gateway does with a connection's traffic (the upstream side); each takes the connection's client. */
@@ -39,7 +42,7 @@ export interface ConnectionHandlers {
   setup(client: Client, declared: ClientCapabilities): void;
   /** Sees every message before the SDK client; true for those it takes (answers to relayed calls). */
   intercept(message: JSONRPCMessage): boolean;
-  /** The same for a stdio server's large lines, before they are parsed. */
+  /** The same for a message's text before it is parsed (a stdio server's line, an HTTP server's answer). */
   interceptRawLine(line: string): boolean;
   notification(notification: Notification): void;
   listChanged(client: Client, kinds: ListKind[]): void;
@@ -57,6 +60,8 @@ export interface OpenOptions {
   http?: typeof HttpTransportModule;
   /** Wraps the HTTP fetch (ServerAuth's adds the Bearer token). */
   wrapFetch?: (base: FetchLike) => FetchLike;
+  /** The server's token for the HTTP relay's own POSTs (ServerAuth.bearer). */
+  auth?: BearerSource;
   /** The client made for an attempt, as soon as it exists (so a timeout or shutdown can close it). */
   onClient(client: Client): void;
   /** Whether the gateway is shutting down (then no fallback is tried, and a new connection is closed). */
@@ -120,6 +125,7 @@ async function initialize(transport: Transport, kind: TransportKind, options: Op
   transport.onmessage = (message, extra) => {
     if (!handlers.intercept(message)) protocolOnMessage?.(message, extra);
   };
+  const send = relaySend(transport, kind, options);
   if (options.isClosed()) {
     await client.close();
     throw new Error('gateway is shutting down');
@@ -128,5 +134,20 @@ async function initialize(transport: Transport, kind: TransportKind, options: Op
   client.setNotificationHandler(ResourceListChangedNotificationSchema, () => handlers.listChanged(client, ['resources']));
   client.setNotificationHandler(PromptListChangedNotificationSchema, () => handlers.listChanged(client, ['prompts']));
   const lists = (await fetchLists(client, ['tools', 'resources', 'prompts'])) as Required<ServerLists>;
-  return { client, transport, kind, lists, instructions: client.getInstructions(), serverInfo: client.getServerVersion() };
+  return { client, transport, kind, lists, instructions: client.getInstructions(), serverInfo: client.getServerVersion(), send };
+}
+
+/** The relay's way to the server (see Connection.send); an HTTP relay's requests in flight end when the transport closes. */
+function relaySend(transport: Transport, kind: TransportKind, options: OpenOptions): Connection['send'] {
+  if (kind !== 'streamable-http') return (message) => transport.send(message);
+  const relay = options.http!.createHttpRelay(options.config as HttpServerConfig, transport, {
+    auth: options.auth,
+    rawAnswer: (text) => options.handlers.interceptRawLine(text),
+  });
+  const protocolOnClose = transport.onclose;
+  transport.onclose = () => {
+    relay.close();
+    protocolOnClose?.();
+  };
+  return (message) => relay.send(message);
 }

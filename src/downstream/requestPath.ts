@@ -53,7 +53,7 @@ export class RequestPath {
 
   /** As it is, bypassing the SDK client: the per-call relay's path. `hold`: see StepUpHold. */
   send(message: JSONRPCMessage, hold?: StepUpHold): Promise<void> {
-    return this.overSession(() => this.connection(Error).transport.send(message), hold);
+    return this.overSession(() => this.connection(Error).send(message), hold);
   }
 
   private connection(As: typeof McpError | typeof Error): Connection {

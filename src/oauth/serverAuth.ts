@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { registerSecret } from '../log/redact.js';
 import { createAuthContext, type AuthContext } from './authContext.js';
-import { bearerFetch } from './bearerFetch.js';
+import { bearerFetch, type BearerSource } from './bearerFetch.js';
 import { LaunchLog } from './browserLaunches.js';
 import { clientCredentialsTokens } from './clientCredentialsGrant.js';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -143,7 +143,12 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
 
   /** The fetch for this server's MCP traffic. */
   authorizedFetch(base: FetchLike): FetchLike {
-    return bearerFetch(base, {
+    return bearerFetch(base, this.bearer());
+  }
+
+  /** The server's token and what its answers say about it, for a request sent with it (bearerFetch, and the relay's own POST). */
+  bearer(): BearerSource {
+    return {
       origin: new URL(this.options.url).origin,
       accessToken: () => this.session.accessToken(),
       renewable: () => this.session.renewable,
@@ -151,7 +156,7 @@ export class ServerAuth extends EventEmitter<{ 'login-url': [string] }> {
       unauthorized: (header) => this.challenges.unauthorized(header),
       forbidden: (header) => this.challenges.forbidden(header, this.flows.log),
       answered: (token, status) => this.tokenAnswered(token, status),
-    });
+    };
   }
 
   /**
