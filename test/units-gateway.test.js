@@ -113,9 +113,10 @@ const mockedTimers = new WeakSet();
 
 /** A relay whose client side is an in-memory transport; `toClient` holds what the client received. */
 function relayFor(t, servers, { maxInFlight, raw } = {}) {
-  // Every relayed call arms a timeout (60 s by default): the clock is the test's.
-  if (!mockedTimers.has(t)) t.mock.timers.enable({ apis: ['setTimeout'] });
+  // Every relayed call has a deadline (60 s by default): the clock is the test's.
+  if (!mockedTimers.has(t)) t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   mockedTimers.add(t);
+  const clock = { now: () => Date.now(), setTimeout: (fire, ms) => setTimeout(fire, ms), clearTimeout: (timer) => clearTimeout(timer) };
   const [clientSide, gatewaySide] = InMemoryTransport.createLinkedPair();
   const toClient = [];
   clientSide.onmessage = (message) => toClient.push(message);
@@ -125,7 +126,7 @@ function relayFor(t, servers, { maxInFlight, raw } = {}) {
     const [server, tool] = name.split('__');
     return servers[server] && tool ? { server: servers[server], tool } : undefined;
   };
-  const relay = new CallRelay(gatewaySide, route, log, raw ? (line) => rawLines.push(line) : undefined, maxInFlight);
+  const relay = new CallRelay(gatewaySide, route, log, raw ? (line) => rawLines.push(line) : undefined, maxInFlight, clock);
   return { relay, toClient, rawLines, logLines: lines };
 }
 

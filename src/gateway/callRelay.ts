@@ -1,11 +1,11 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { DEFAULT_CALL_TIMEOUT_MS, type Downstream } from '../downstream/downstream.js';
+import { DEFAULT_CALL_TIMEOUT_MS, type Downstream, type StepUpHold } from '../downstream/downstream.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import type { ToolRoute } from './toolCatalog.js';
 import { ignoreFailure } from '../shared/bestEffort.js';
-
-const RAW_RESPONSE_TAIL = /,"id":"(gw-\d+)"\}$/;
+import { Deadlines, systemClock, type DeadlineClock } from '../shared/deadlines.js';
+import { readRawAnswer } from './rawAnswer.js';
 
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 256;
 
@@ -13,10 +13,9 @@ interface PendingCall {
   upstreamId: RequestId;
   server: Downstream;
   tool: string;
-  timer: NodeJS.Timeout;
   progressToken?: string | number;
-  /** Aborted when the call is finished here: a call held for a login is then not sent again. */
-  ended: AbortController;
+  /** Aborted when the call is finished here: a call held for a login is then not sent again (made only if one is held). */
+  ended?: AbortController;
 }
 
 type Message = {
@@ -30,15 +29,26 @@ type Message = {
 
 /**
  * The per-call fast path. A `tools/call` from the client is rewritten (tool name, request
- * id) and handed straight to the owning server's transport; its answer is rewritten back
- * and handed to the client's transport. Neither side's SDK Protocol sees the call, so the
- * gateway does not validate, wrap and re-serialize what both ends already check.
+ * id) and handed straight to the owning server (Downstream.send: a stdio server's pipe, or an
+ * HTTP server's POST, downstream/httpRelay.ts); its answer is rewritten back and written to
+ * the client. Neither side's SDK Protocol sees the call, so the gateway does not validate,
+ * wrap and re-serialize what both ends already check.
  *
- * It keeps what the SDK would have given: a per-call timeout (reset by progress), the
- * client's cancellation forwarded, progress notifications routed back, and a clear
- * result when the server disconnects mid-call; a call the server refuses for want of scopes
- * waits for the login for them and is sent again once (Downstream.send). Anything it does not take (unknown tool,
- * server not ready) falls through to the SDK server, which answers with an error.
+ * Invariants:
+ * - a call is parsed once, on its way in; its answer is not parsed when its id can be found
+ *   in its text (rawAnswer.ts): it goes to the client as it came, with the client's id in
+ *   place of the gateway's `gw-N` (any other answer is parsed and written once);
+ * - an answer is taken only from the server the call went to, and only once; ids are the
+ *   gateway's own, so two clients' ids never meet at a server;
+ * - every call ends exactly once: answered, failed (with why), cancelled by the client, or
+ *   timed out (the server is then told it was cancelled); its deadline, its place in the
+ *   server's limit (gateway.maxCallsInFlight) and its ids go with it;
+ * - the deadlines are one timer for all calls (shared/deadlines.ts); progress for a call
+ *   starts its timeout again; a call held for a step-up login (403 insufficient_scope, see
+ *   Downstream.send) has none while it waits, and its whole timeout once sent again;
+ * - the client's cancellation reaches the server under the gateway's id;
+ * - anything it does not take (unknown tool, server not ready) falls through to the SDK
+ *   server, which answers it (toolCallFallback.ts).
  */
 export class CallRelay {
   private nextId = 0;
@@ -54,25 +64,25 @@ export class CallRelay {
     private readonly writeRawLine?: (line: string) => void,
     /** Calls in flight to one server at most; past it a call fails at once. */
     private readonly maxInFlight = DEFAULT_MAX_CALLS_IN_FLIGHT,
-  ) {}
+    clock: DeadlineClock = systemClock,
+  ) {
+    this.deadlines = new Deadlines((id) => this.timedOut(id), clock);
+  }
 
   private readonly inFlight = new Map<Downstream, number>();
+  private readonly deadlines: Deadlines<string>;
 
   /**
-   * A large line from a stdio server, before it is parsed. When it is the answer to a relayed
-   * call, serialized the usual way (`{"result":…,"jsonrpc":"2.0","id":"gw-N"}`: the last
-   * member, at the top level, since a nested one would be followed by another brace),
-   * only its id is swapped and the line goes to the client as it is: a 1 MiB result is
-   * not parsed and re-serialized on the way through.
+   * A message's text from a server, before it is parsed (a stdio server's line, an HTTP
+   * server's answer). When it is the answer to a relayed call and its id can be found without
+   * parsing (rawAnswer.ts), only the id is swapped and the text goes to the client as it is.
    */
   fromServerRawLine(server: Downstream, line: string): boolean {
-    if (!this.writeRawLine || !line.startsWith('{"result":')) return false;
-    const tail = RAW_RESPONSE_TAIL.exec(line.slice(-64));
-    if (!tail) return false;
-    const id = tail[1]!;
-    if (this.pending.get(id)?.server !== server) return false;
-    const call = this.finish(id)!;
-    this.writeRawLine(`${line.slice(0, line.length - tail[0].length)},"id":${JSON.stringify(call.upstreamId)}}`);
+    if (!this.writeRawLine) return false;
+    const answer = readRawAnswer(line);
+    if (!answer || this.pending.get(answer.id)?.server !== server) return false;
+    const call = this.finish(answer.id)!;
+    this.writeRawLine(answer.withId(call.upstreamId));
     return true;
   }
 
@@ -108,7 +118,7 @@ export class CallRelay {
       for (const [id, call] of this.pending) {
         if (call.server === server && call.progressToken === message.params.progressToken) {
           this.armTimeout(id, call);
-          this.reply(raw);
+          this.reply(message);
           return true;
         }
       }
@@ -156,49 +166,52 @@ export class CallRelay {
       upstreamId: message.id!,
       server: route.server,
       tool: route.tool,
-      timer: undefined as unknown as NodeJS.Timeout,
       progressToken: message.params?._meta?.progressToken,
-      ended: new AbortController(),
     };
     this.pending.set(id, call);
     this.byUpstreamId.set(call.upstreamId, id);
     this.armTimeout(id, call);
     const forwarded = { ...message, id, params: { ...message.params, name: route.tool } } as JSONRPCMessage;
-    // Held for a login for more permissions (403 insufficient_scope), the call's timeout stops;
-    // the wait has its own bound (LOGIN_WAIT_MS), and the call sent again gets its whole timeout.
-    const hold = {
-      signal: call.ended.signal,
-      onHold: () => clearTimeout(call.timer),
-      onResume: () => this.pending.has(id) && this.armTimeout(id, call),
-    };
-    route.server.send(forwarded, hold).catch((error: unknown) => {
+    route.server.send(forwarded, this.hold(id, call)).catch((error: unknown) => {
       if (!this.finish(id)) return;
       this.failCall(call, errorMessage(error));
     });
     return true;
   }
 
+  /**
+   * Held for a login for more permissions (403 insufficient_scope), the call's timeout stops;
+   * the wait has its own bound (LOGIN_WAIT_MS), and the call sent again gets its whole timeout.
+   * The signal that ends the wait when the call is over is made only if a wait begins.
+   */
+  private hold(id: string, call: PendingCall): StepUpHold {
+    const pending = this.pending;
+    return {
+      get signal() {
+        return pending.has(id) ? (call.ended ??= new AbortController()).signal : AbortSignal.abort();
+      },
+      onHold: () => this.deadlines.delete(id),
+      onResume: () => void (this.pending.has(id) && this.armTimeout(id, call)),
+    };
+  }
+
   private armTimeout(id: string, call: PendingCall): void {
-    clearTimeout(call.timer);
-    const ms = call.server.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
-    call.timer = setTimeout(() => {
-      if (!this.finish(id)) return;
-      ignoreFailure(
-        call.server.send({
-          jsonrpc: '2.0',
-          method: 'notifications/cancelled',
-          params: { requestId: id, reason: `timed out after ${ms} ms` },
-        }),
-      );
-      this.failCall(call, `timed out after ${ms} ms`);
-    }, ms);
+    this.deadlines.set(id, call.server.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS);
+  }
+
+  private timedOut(id: string): void {
+    const call = this.finish(id);
+    if (!call) return;
+    const reason = `timed out after ${call.server.config.timeout ?? DEFAULT_CALL_TIMEOUT_MS} ms`;
+    ignoreFailure(call.server.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } }));
+    this.failCall(call, reason);
   }
 
   private finish(id: string): PendingCall | undefined {
     const call = this.pending.get(id);
     if (!call) return undefined;
-    clearTimeout(call.timer);
-    call.ended.abort();
+    this.deadlines.delete(id);
+    call.ended?.abort();
     this.pending.delete(id);
     this.byUpstreamId.delete(call.upstreamId);
     this.inFlight.set(call.server, (this.inFlight.get(call.server) ?? 1) - 1);
@@ -217,7 +230,9 @@ export class CallRelay {
     });
   }
 
+  /** A message to the client: one line on its stream when it is one, else through its transport. */
   private reply(message: JSONRPCMessage | Message): void {
+    if (this.writeRawLine) return this.writeRawLine(JSON.stringify(message));
     this.upstream.send(message as JSONRPCMessage).catch((error: unknown) => this.log.debug(`reply not sent: ${errorMessage(error)}`));
   }
 }

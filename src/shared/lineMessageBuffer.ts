@@ -24,8 +24,8 @@ export class LineMessageBuffer {
   private scanned = 0;
 
   /**
-   * Sees each line of at least RAW_LINE_BYTES before it is parsed; when it returns true the
-   * line was forwarded as it is (see CallRelay.fromServerRawLine) and is not parsed here.
+   * Sees each line before it is parsed; when it returns true the line was forwarded as it is
+   * (an answer to a relayed call, see CallRelay.fromServerRawLine) and is not parsed here.
    */
   rawLineHandler?: (line: string) => boolean;
 
@@ -73,7 +73,7 @@ export class LineMessageBuffer {
     let line = lineBuffer.toString('utf8');
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (!line.trim()) return this.readMessage();
-    if (lineBuffer.length >= RAW_LINE_BYTES && this.rawLineHandler?.(line)) return this.readMessage();
+    if (this.rawLineHandler?.(line)) return this.readMessage();
     const message = JSON.parse(line) as { jsonrpc?: unknown };
     if (typeof message !== 'object' || message === null || message.jsonrpc !== '2.0') {
       throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
@@ -98,6 +98,3 @@ export class LineTooLongError extends Error {
     this.name = new.target.name;
   }
 }
-
-/** Lines from this size on are offered to `rawLineHandler` (large tool results). */
-export const RAW_LINE_BYTES = 64 * 1024;
