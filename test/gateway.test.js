@@ -304,6 +304,68 @@ test("the client's cancellation reaches the downstream request", async () => {
   assert.equal(text(await gw.client.callTool({ name: 'c__echo', arguments: { text: 'after' } })), 'c:after');
 });
 
+/** What this process writes to stderr from now on (an in-process HTTP fixture's tools write there). */
+function capturedStderr(t) {
+  const lines = [];
+  const write = process.stderr.write;
+  process.stderr.write = function (chunk, ...rest) {
+    lines.push(String(chunk));
+    return write.call(this, chunk, ...rest);
+  };
+  t.after(() => (process.stderr.write = write));
+  return lines;
+}
+
+test("a relayed call to a Streamable HTTP server (SSE answers): progress reaches the caller in order and resets the timeout, a 1 MiB result arrives whole, the client's cancellation reaches the server", async (t) => {
+  const web = await startHttpMcpServer({ mode: 'streamable', name: 'web' });
+  t.after(() => web.close());
+  const gw = await gateway({ mcpServers: { web: { url: web.url, timeout: 400 } } });
+  await waitFor(async () => (await toolNames(gw.client)).includes('web__progress'), { what: 'web ready' });
+  const updates = [];
+  const firstLine = gw.transport.rawLines.length;
+  // 1 s in all, longer than the 400 ms timeout, but never 400 ms without progress.
+  const result = await gw.client.callTool({ name: 'web__progress', arguments: { steps: 5, ms: 200 } }, undefined, {
+    onprogress: (progress) => updates.push(progress.progress),
+    timeout: 10_000,
+  });
+  assert.equal(text(result), 'done 5');
+  const sent = gw.transport.rawLines
+    .slice(firstLine)
+    .map((line) => JSON.parse(line))
+    .filter((m) => !/list_changed$/.test(m.method ?? ''));
+  assert.deepEqual(
+    sent.map((m) => m.params?.progress ?? 'result'),
+    [1, 2, 3, 4, 5, 'result'],
+  );
+  assert.deepEqual(updates.slice(0, 4), [1, 2, 3, 4]);
+
+  const big = await gw.client.callTool({ name: 'web__big', arguments: { bytes: 1024 * 1024 } });
+  assert.equal(big.content[0].text, 'x'.repeat(1024 * 1024));
+
+  const stderr = capturedStderr(t);
+  const controller = new AbortController();
+  const call = gw.client.callTool({ name: 'web__sleep', arguments: { ms: 300 } }, undefined, { signal: controller.signal });
+  setTimeout(() => controller.abort('user pressed stop'), 100);
+  await assert.rejects(call);
+  await waitFor(() => stderr.some((line) => line.includes('sleep cancelled: user pressed stop')), { what: 'the server told' });
+  assert.equal(text(await gw.client.callTool({ name: 'web__echo', arguments: { text: 'after' } })), 'web:after');
+});
+
+test('a Streamable HTTP server that answers with JSON instead of an SSE stream: relayed calls are answered, each to its caller', async (t) => {
+  const web = await startHttpMcpServer({ mode: 'streamable', name: 'web', jsonResponse: true });
+  t.after(() => web.close());
+  const gw = await gateway({ mcpServers: { web: { url: web.url } } });
+  await waitFor(async () => (await toolNames(gw.client)).includes('web__echo'), { what: 'web ready' });
+  const calls = Array.from({ length: 50 }, (_, i) =>
+    gw.client.callTool({ name: 'web__echo', arguments: { text: String(i) } }).then((r) => [i, text(r)]),
+  );
+  for (const [i, got] of await Promise.all(calls)) assert.equal(got, `web:${i}`);
+  const big = await gw.client.callTool({ name: 'web__big', arguments: { bytes: 1024 * 1024 } });
+  assert.equal(big.content[0].text, 'x'.repeat(1024 * 1024));
+  const failed = await gw.client.callTool({ name: 'web__fail', arguments: {} });
+  assert.deepEqual([failed.isError, text(failed)], [true, 'fixture failure']);
+});
+
 test('a 1 MiB result and many calls in flight come back intact and to the right caller', async () => {
   const gw = await gateway({ mcpServers: { a: stdioServer('a'), b: stdioServer('b') } });
   await waitFor(async () => (await toolNames(gw.client)).includes('a__big') && (await toolNames(gw.client)).includes('b__echo'), {
