@@ -57,7 +57,13 @@ function answered() {
 }
 
 createHook({ init: (id, type) => type === 'PROMISE' && count('promises') }).enable();
-new PerformanceObserver((list) => count('gc', list.getEntries().length)).observe({ entryTypes: ['gc'] });
+let gcMaxMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    count('gc');
+    gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 let loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 
@@ -66,11 +72,13 @@ process.on('SIGUSR2', () => {
   const sorted = answerDelays.splice(0).sort((a, b) => a - b);
   const report = {
     counts,
+    gcMaxMs,
     loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     answerToUpstreamMs: { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
   };
   if (process.env.PROBE_OUT) appendFileSync(process.env.PROBE_OUT, `${JSON.stringify(report)}\n`);
   counts = {};
+  gcMaxMs = 0;
   loopDelay.disable();
   loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();

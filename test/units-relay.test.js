@@ -92,7 +92,7 @@ test('deadlines: each key expires at its time, once; a key set again starts over
   assert.equal(deadlines.has('a'), false);
 });
 
-test('deadlines: a thousand calls arm a single timer, not one each', () => {
+test('deadlines: a thousand calls, together or one at a time, arm a single timer, not one each', () => {
   const clock = testClock();
   const deadlines = new Deadlines(() => {}, clock);
   for (let i = 0; i < 1000; i++) {
@@ -103,7 +103,13 @@ test('deadlines: a thousand calls arm a single timer, not one each', () => {
   assert.equal(clock.armed, 1);
   assert.equal(clock.timers.size, 1);
   for (let i = 0; i < 1000; i += 2) deadlines.delete(i);
-  assert.equal(clock.timers.size, 0, 'none left armed once nothing is pending');
+  for (let i = 0; i < 1000; i++) {
+    deadlines.set('one at a time', 60_000);
+    deadlines.delete('one at a time');
+  }
+  assert.equal(clock.armed, 1, 'nor do calls one at a time');
+  clock.advance(60_000);
+  assert.equal(clock.timers.size, 0, 'none left armed once it has fired with nothing pending');
 });
 
 // --- The HTTP relay's request and answer --------------------------------------------------

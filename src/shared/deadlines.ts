@@ -6,7 +6,8 @@
  *
  * The timer fires at the earliest deadline held when it was armed; a key finished before then
  * leaves it armed, and it then only looks at what is left (a scan of the keys, about once per
- * timeout period under steady traffic). `clock` is injectable: tests move a mock clock.
+ * timeout period, under steady traffic or one call at a time). `clock` is injectable: tests
+ * move a mock clock.
  */
 export interface DeadlineClock {
   now(): number;
@@ -16,7 +17,8 @@ export interface DeadlineClock {
 
 export const systemClock: DeadlineClock = {
   now: () => performance.now(),
-  setTimeout: (fire, ms) => setTimeout(fire, ms),
+  // Unreferenced: a deadline alone keeps no process alive (a call in flight has its server's pipe or socket open).
+  setTimeout: (fire, ms) => setTimeout(fire, ms).unref(),
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
 
@@ -38,9 +40,9 @@ export class Deadlines<K> {
     if (at < this.armedFor) this.arm(at);
   }
 
+  /** The timer stays armed: when it fires it finds the key gone (a call finished early costs no timer work). */
   delete(key: K): void {
     this.due.delete(key);
-    if (this.due.size === 0) this.disarm();
   }
 
   has(key: K): boolean {
