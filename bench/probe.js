@@ -2,7 +2,7 @@
 // otherwise): counts, per process, what one call costs — JSON.parse/stringify, writes by
 // destination, timers, promises created (each a microtask hop at least), garbage collections —
 // plus the event loop's delay and the time from a downstream's bytes arriving to the answer
-// being written upstream. SIGUSR2 writes the counts since the last SIGUSR2 to $PROBE_OUT (one
+// being written upstream (and from a call arriving to it being written to its server). SIGUSR2 writes the counts since the last SIGUSR2 to $PROBE_OUT (one
 // JSON line) and starts over.
 import { createHook } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
@@ -32,8 +32,10 @@ const destination = (stream) =>
 for (const proto of [Writable.prototype, Duplex.prototype]) {
   const write = proto.write;
   proto.write = function (...args) {
-    count(`write → ${destination(this)}`);
+    const to = destination(this);
+    count(`write → ${to}`);
     if (this === process.stdout) answered();
+    else sent();
     return write.apply(this, args);
   };
 }
@@ -48,9 +50,19 @@ let lastDownstreamData = 0;
 const answerDelays = [];
 const emit = net.Socket.prototype.emit;
 net.Socket.prototype.emit = function (event, ...args) {
-  if (event === 'data' && this !== process.stdin) lastDownstreamData = performance.now();
+  if (event === 'data') {
+    if (this === process.stdin) lastClientData = performance.now();
+    else lastDownstreamData = performance.now();
+  }
   return emit.call(this, event, ...args);
 };
+// Bytes from the client (stdin): a call arriving, until it is written to its server.
+let lastClientData = 0;
+const sendDelays = [];
+function sent() {
+  if (lastClientData) sendDelays.push(performance.now() - lastClientData);
+  lastClientData = 0;
+}
 function answered() {
   if (lastDownstreamData) answerDelays.push(performance.now() - lastDownstreamData);
   lastDownstreamData = 0;
@@ -75,6 +87,10 @@ process.on('SIGUSR2', () => {
     gcMaxMs,
     loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     answerToUpstreamMs: { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
+    callToDownstreamMs: (() => {
+      const calls = sendDelays.splice(0).sort((a, b) => a - b);
+      return { n: calls.length, p50: percentile(calls, 50), p99: percentile(calls, 99) };
+    })(),
   };
   if (process.env.PROBE_OUT) appendFileSync(process.env.PROBE_OUT, `${JSON.stringify(report)}\n`);
   counts = {};
