@@ -4,7 +4,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { createParser } from 'eventsource-parser';
 import { request, type Dispatcher } from 'undici';
 import { ignoreFailure } from '../shared/bestEffort.js';
-import { sendWithBearer, type BearerSource } from '../oauth/bearerFetch.js';
+import { sendWithBearer, type BearerExchange, type BearerSource } from '../oauth/bearerFetch.js';
 import { headerValue, mediaType, relayHeaders, toFetchError } from './httpRelayParts.js';
 
 /**
@@ -56,6 +56,14 @@ type Answer = Dispatcher.ResponseData & { refused?: boolean };
 /** The SDK's first reconnection delay when the server set no `retry`. */
 export const RESUME_AFTER_MS = 1000;
 
+/** How sendWithBearer reads undici's answer. */
+const READ_ANSWER: Omit<BearerExchange<Answer>, 'send'> = {
+  status: (answer) => answer.statusCode,
+  header: (answer, name) => headerValue(answer.headers[name]),
+  discard: (answer) => answer.body.dump().catch(() => undefined),
+  refused: (answer) => ({ ...answer, refused: true }),
+};
+
 export class HttpRelay {
   private readonly closing = new AbortController();
 
@@ -102,15 +110,8 @@ export class HttpRelay {
   /** The POST, with the server's token as bearerFetch sends it (one refresh and retry on a 401, a 403's challenge recorded). */
   private exchange(body: string): Promise<Answer> {
     const { auth, url } = this.options;
-    const send = (token: string | undefined) => this.request(body, token);
-    if (!auth) return send(undefined);
-    return sendWithBearer<Answer>(auth, url, {
-      send,
-      status: (answer) => answer.statusCode,
-      header: (answer, name) => headerValue(answer.headers[name]),
-      discard: (answer) => answer.body.dump().catch(() => undefined),
-      refused: (answer) => ({ ...answer, refused: true }),
-    });
+    if (!auth) return this.request(body, undefined);
+    return sendWithBearer<Answer>(auth, url, { ...READ_ANSWER, send: (token) => this.request(body, token) });
   }
 
   private async request(body: string, token: string | undefined): Promise<Answer> {
