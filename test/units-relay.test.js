@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Writable } from 'node:stream';
 import { readRawAnswer } from '../dist/gateway/rawAnswer.js';
+import { LineMessageBuffer } from '../dist/shared/lineMessageBuffer.js';
+import { LineWriter } from '../dist/shared/lineWriter.js';
 import { Deadlines } from '../dist/shared/deadlines.js';
 import { headerValue, mediaType, relayHeaders, toFetchError } from '../dist/downstream/httpRelayParts.js';
 import { networkError } from '../dist/downstream/downstreamFailures.js';
@@ -39,6 +42,64 @@ test("a nested id, an error, a request, whitespace or an id that is not the gate
     'a number id': '{"result":{},"jsonrpc":"2.0","id":1}',
   };
   for (const [what, text] of Object.entries(notAnswers)) assert.equal(readRawAnswer(text), undefined, what);
+});
+
+/** `text` as the pieces a pipe might deliver it in: cut at every `size` bytes. */
+const pieces = (text, size) => {
+  const bytes = Buffer.from(text);
+  return Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+};
+
+test('an answer still in the pieces it arrived in is read the same, its id found across pieces, and rewritten without joining them', () => {
+  for (const text of [tsLayout('gw-12', '{"text":"héllo ✓"}'), pyLayout('gw-12', '{"text":"héllo ✓"}')]) {
+    for (const size of [1, 3, 7, 1000]) {
+      const parts = pieces(text, size);
+      const answer = readRawAnswer(parts);
+      assert.equal(answer.id, 'gw-12', `${text} in pieces of ${size}`);
+      const rewritten = answer.withId('up-1');
+      assert.ok(Array.isArray(rewritten));
+      assert.deepEqual(JSON.parse(Buffer.concat(rewritten).toString('utf8')), { ...JSON.parse(text), id: 'up-1' });
+    }
+  }
+  assert.equal(readRawAnswer(pieces('{"jsonrpc":"2.0","id":"gw-1","error":{"code":1,"message":"x"}}', 5)), undefined);
+});
+
+test('the line buffer hands each line to the raw handler in the pieces it arrived in, a CRLF line without its CR; what the handler leaves is parsed', () => {
+  const buffer = new LineMessageBuffer();
+  const seen = [];
+  buffer.rawLineHandler = (parts) => {
+    seen.push(Buffer.concat(parts).toString());
+    return Buffer.concat(parts).includes('"raw"');
+  };
+  const lines = `{"jsonrpc":"2.0","method":"raw"}\r\n{"jsonrpc":"2.0","method":"parsed"}\n\n`;
+  for (const piece of pieces(lines, 4)) buffer.append(piece);
+  assert.deepEqual(buffer.readMessage(), { jsonrpc: '2.0', method: 'parsed' });
+  assert.equal(buffer.readMessage(), null);
+  assert.deepEqual(seen, ['{"jsonrpc":"2.0","method":"raw"}', '{"jsonrpc":"2.0","method":"parsed"}', '']);
+});
+
+test('lines written in one turn of the event loop leave in one write, in order; a line in pieces is not joined first', async () => {
+  const writes = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      writes.push([chunk.toString()]);
+      done();
+    },
+    writev(chunks, done) {
+      writes.push(chunks.map(({ chunk }) => chunk.toString()));
+      done();
+    },
+  });
+  const writer = new LineWriter(stream);
+  writer.write('{"a":1}');
+  writer.write([Buffer.from('{"b"'), Buffer.from(':2}')]);
+  writer.write('{"c":3}');
+  assert.deepEqual(writes, [], 'nothing leaves before the turn ends');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.deepEqual(writes, [['{"a":1}\n', '{"b"', ':2}', '\n', '{"c":3}\n']]);
+  writer.write('{"d":4}');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(writes.length, 2, 'the next turn has its own write');
 });
 
 // --- One timer for every deadline ---------------------------------------------------------

@@ -6,6 +6,7 @@ import { createRuntime, type RuntimeOptions } from './gatewayRuntime.js';
 import { UpstreamServer } from '../gateway/upstreamServer.js';
 import { errorMessage } from '../log/logger.js';
 import { assertSdkInternals, useLineMessageBuffer } from '../shared/sdkInternals.js';
+import { LineWriter } from '../shared/lineWriter.js';
 import { watchConfig } from '../config/configWatcher.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -53,7 +54,8 @@ export async function serve(
     log.info(`mode ${mode}${agent ? `, agent "${agent}"` : ''}${existsSync(rulesFile.path!) ? `, access rules ${rulesFile.path}` : ''}`);
   }
   // Answer `initialize` first; downstreams join as they become ready.
-  await upstream.connect(useLineMessageBuffer(new StdioServerTransport()), (line) => process.stdout.write(`${line}\n`));
+  const out = new LineWriter(process.stdout);
+  await upstream.connect(useLineMessageBuffer(new StdioServerTransport()), (line) => void out.write(line));
 
   let stopping = false;
   const stop = async (why: string) => {

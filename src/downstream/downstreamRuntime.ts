@@ -4,6 +4,7 @@ import type { IdentityProvider } from '../oauth/identity/identityProvider.js';
 import type { TokenStore } from '../oauth/tokenStore.js';
 import type { CatalogCache } from './catalogCache.js';
 import type { Downstream } from './downstream.js';
+import type { RawText } from '../shared/rawText.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
@@ -30,7 +31,7 @@ export interface DownstreamHooks {
   /** Sees every message from the server before the SDK client; true for those it takes (answers to relayed calls). */
   intercept(server: Downstream, message: JSONRPCMessage): boolean;
   /** Like `intercept`, for a stdio server's large lines, before they are parsed. */
-  interceptRawLine(server: Downstream, line: string): boolean;
+  interceptRawLine(server: Downstream, line: RawText): boolean;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpServerConfig, ServerConfig } from '../config/types.js';
 import type { BearerSource } from '../oauth/bearerFetch.js';
+import type { RawText } from '../shared/rawText.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 import { ServerClosedError } from '../shared/errors.js';
 import { VERSION } from '../version.js';
@@ -43,7 +44,7 @@ export interface ConnectionHandlers {
   /** Sees every message before the SDK client; true for those it takes (answers to relayed calls). */
   intercept(message: JSONRPCMessage): boolean;
   /** The same for a message's text before it is parsed (a stdio server's line, an HTTP server's answer). */
-  interceptRawLine(line: string): boolean;
+  interceptRawLine(line: RawText): boolean;
   notification(notification: Notification): void;
   listChanged(client: Client, kinds: ListKind[]): void;
   error(client: Client, error: Error): void;

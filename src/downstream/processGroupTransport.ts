@@ -22,6 +22,7 @@ import spawn from 'cross-spawn';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { LineMessageBuffer } from '../shared/lineMessageBuffer.js';
+import { LineWriter } from '../shared/lineWriter.js';
 import { killLeftovers, signalGroup, trackChild, untrackChild } from './childProcesses.js';
 
 /** How long a server has to exit after its stdin closes, then after SIGTERM (the SDK's values). */
@@ -40,11 +41,12 @@ export class ProcessGroupTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-  /** Splits stdout into messages; its `rawLineHandler` sees large lines first. */
+  /** Splits stdout into messages; its `rawLineHandler` sees each line first. */
   lineBuffer = new LineMessageBuffer();
   /** The server's stderr, readable before start() so that no early line is lost. */
   readonly stderr = new PassThrough();
   private child?: ChildProcess;
+  private stdinWriter?: LineWriter;
   private closed?: Promise<void>;
 
   constructor(private readonly launch: StdioLaunch) {}
@@ -66,6 +68,7 @@ export class ProcessGroupTransport implements Transport {
         windowsHide: true,
       });
       this.child = child;
+      this.stdinWriter = new LineWriter(child.stdin!);
       this.closed = new Promise((done) => child.once('close', () => done()));
       child.once('spawn', () => {
         trackChild(child.pid);
@@ -83,10 +86,11 @@ export class ProcessGroupTransport implements Transport {
     });
   }
 
+  /** Messages sent in one turn of the event loop leave in one write (LineWriter). */
   async send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
-    if (!stdin) throw new Error('Not connected');
-    if (!stdin.write(`${JSON.stringify(message)}\n`)) await new Promise((resolve) => stdin.once('drain', resolve));
+    if (!stdin || !this.stdinWriter) throw new Error('Not connected');
+    if (!this.stdinWriter.write(JSON.stringify(message))) await new Promise((resolve) => stdin.once('drain', resolve));
   }
 
   /** Ends the server: stdin EOF, then SIGTERM to its group, then SIGKILL, each after a grace period. */

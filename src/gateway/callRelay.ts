@@ -6,6 +6,7 @@ import type { ToolRoute } from './toolCatalog.js';
 import { ignoreFailure } from '../shared/bestEffort.js';
 import { Deadlines, systemClock, type DeadlineClock } from '../shared/deadlines.js';
 import { readRawAnswer } from './rawAnswer.js';
+import type { RawText } from '../shared/rawText.js';
 
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 256;
 
@@ -61,7 +62,7 @@ export class CallRelay {
     private readonly route: (name: string) => ToolRoute | undefined,
     private readonly log: Logger,
     /** Writes one line to the client as it is, when the client's transport is a stream. */
-    private readonly writeRawLine?: (line: string) => void,
+    private readonly writeRawLine?: (line: RawText) => void,
     /** Calls in flight to one server at most; past it a call fails at once. */
     private readonly maxInFlight = DEFAULT_MAX_CALLS_IN_FLIGHT,
     clock: DeadlineClock = systemClock,
@@ -77,7 +78,7 @@ export class CallRelay {
    * server's answer). When it is the answer to a relayed call and its id can be found without
    * parsing (rawAnswer.ts), only the id is swapped and the text goes to the client as it is.
    */
-  fromServerRawLine(server: Downstream, line: string): boolean {
+  fromServerRawLine(server: Downstream, line: RawText): boolean {
     if (!this.writeRawLine) return false;
     const answer = readRawAnswer(line);
     if (!answer || this.pending.get(answer.id)?.server !== server) return false;

@@ -1,4 +1,5 @@
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { cut, headOf, tailOf, wrap, type RawText } from '../shared/rawText.js';
 
 /**
  * A server's answer to a relayed call, read as text: its id is found, not parsed, so the
@@ -19,23 +20,25 @@ export interface RawAnswer {
   /** The gateway's id of the call it answers. */
   id: string;
   /** The same text with the client's id in place of the gateway's. */
-  withId(id: RequestId): string;
+  withId(id: RequestId): RawText;
 }
 
 const ID_LAST = /,"id":"(gw-\d+)"\}$/;
 const ID_FIRST = /^\{"jsonrpc":"2\.0","id":"(gw-\d+)","result":/;
-/** How much of the end of the text ID_LAST needs (its longest match). */
+/** How much of the ends of the text the patterns need (their longest matches). */
 const TAIL_CHARS = 40;
+const HEAD_CHARS = 60;
 
-export function readRawAnswer(text: string): RawAnswer | undefined {
-  if (text.startsWith('{"result":')) {
-    const tail = ID_LAST.exec(text.length > TAIL_CHARS ? text.slice(-TAIL_CHARS) : text);
+export function readRawAnswer(text: RawText): RawAnswer | undefined {
+  const head = headOf(text, HEAD_CHARS);
+  if (head.startsWith('{"result":')) {
+    const tail = ID_LAST.exec(tailOf(text, TAIL_CHARS));
     if (!tail) return undefined;
-    const head = text.slice(0, text.length - tail[0].length);
-    return { id: tail[1]!, withId: (id) => `${head},"id":${JSON.stringify(id)}}` };
+    const rest = cut(text, 0, tail[0].length);
+    return { id: tail[1]!, withId: (id) => wrap('', rest, `,"id":${JSON.stringify(id)}}`) };
   }
-  const first = text.endsWith('}') ? ID_FIRST.exec(text.slice(0, TAIL_CHARS + 20)) : null;
-  if (!first) return undefined;
-  const rest = text.slice(first[0].length);
-  return { id: first[1]!, withId: (id) => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${rest}` };
+  const first = ID_FIRST.exec(head);
+  if (!first || !tailOf(text, 1).endsWith('}')) return undefined;
+  const rest = cut(text, first[0].length, 0);
+  return { id: first[1]!, withId: (id) => wrap(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`, rest, '') };
 }

@@ -9,7 +9,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
  * per-call path the gateway would do that work twice for each message it relays; here a
  * line is parsed once and only its envelope is checked (Protocol's dispatch rejects
  * anything that is not a valid request, notification or response). Chunks are also kept
- * in a list until a newline arrives, so a 1 MiB line is copied once, not once per chunk.
+ * in a list until a newline arrives, so a 1 MiB line is copied once, not once per chunk, and
+ * not at all when it is passed on as it is (see `rawLineHandler`).
  */
 export class LineMessageBuffer {
   private chunks: Buffer[] = [];
@@ -24,10 +25,11 @@ export class LineMessageBuffer {
   private scanned = 0;
 
   /**
-   * Sees each line before it is parsed; when it returns true the line was forwarded as it is
-   * (an answer to a relayed call, see CallRelay.fromServerRawLine) and is not parsed here.
+   * Sees each line before it is parsed, as the pieces it arrived in (RawText); when it returns
+   * true the line was forwarded as it is (an answer to a relayed call, see
+   * CallRelay.fromServerRawLine) and is neither decoded nor parsed here.
    */
-  rawLineHandler?: (line: string) => boolean;
+  rawLineHandler?: (line: readonly Buffer[]) => boolean;
 
   /**
    * Takes the next chunk. A line longer than the cap is dropped whole (the part held now, and
@@ -51,8 +53,23 @@ export class LineMessageBuffer {
   }
 
   readMessage(): JSONRPCMessage | null {
+    for (;;) {
+      const parts = this.nextLine();
+      if (parts === null) return null;
+      if (this.rawLineHandler?.(parts)) continue;
+      const line = (parts.length === 1 ? parts[0]! : Buffer.concat(parts)).toString('utf8');
+      if (!line.trim()) continue;
+      const message = JSON.parse(line) as { jsonrpc?: unknown };
+      if (typeof message !== 'object' || message === null || message.jsonrpc !== '2.0') {
+        throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
+      }
+      return message as JSONRPCMessage;
+    }
+  }
+
+  /** The next whole line, as the pieces of the chunks it arrived in (not copied), without its newline or a `\r` before it. */
+  private nextLine(): Buffer[] | null {
     const chunks = this.chunks;
-    if (chunks.length === 0) return null;
     let index = -1;
     let chunkIndex = this.scanned;
     for (; chunkIndex < chunks.length; chunkIndex++) {
@@ -65,20 +82,13 @@ export class LineMessageBuffer {
     }
     this.scanned = 0;
     const head = chunks[chunkIndex]!;
-    const lineBuffer =
-      chunkIndex === 0 ? head.subarray(0, index) : Buffer.concat([...chunks.slice(0, chunkIndex), head.subarray(0, index)]);
+    const parts = chunks.slice(0, chunkIndex);
+    parts.push(head.subarray(0, index));
     const rest = head.subarray(index + 1);
     this.chunks = rest.length ? [rest, ...chunks.slice(chunkIndex + 1)] : chunks.slice(chunkIndex + 1);
-    this.size -= lineBuffer.length + 1;
-    let line = lineBuffer.toString('utf8');
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (!line.trim()) return this.readMessage();
-    if (this.rawLineHandler?.(line)) return this.readMessage();
-    const message = JSON.parse(line) as { jsonrpc?: unknown };
-    if (typeof message !== 'object' || message === null || message.jsonrpc !== '2.0') {
-      throw new Error(`not a JSON-RPC 2.0 message: ${line.slice(0, 200)}`);
-    }
-    return message as JSONRPCMessage;
+    for (const part of parts) this.size -= part.length;
+    this.size -= 1;
+    return withoutCarriageReturn(parts.filter((part) => part.length > 0));
   }
 
   clear(): void {
@@ -89,6 +99,12 @@ export class LineMessageBuffer {
 }
 
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
+function withoutCarriageReturn(parts: Buffer[]): Buffer[] {
+  const last = parts[parts.length - 1];
+  if (last?.[last.length - 1] === 0x0d) parts[parts.length - 1] = last.subarray(0, -1);
+  return parts;
+}
 
 export class LineTooLongError extends Error {
   constructor(readonly maxBytes: number) {
