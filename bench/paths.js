@@ -52,11 +52,11 @@ export async function connectStdio(through = []) {
 export const connectByteRelay = () => connectStdio([BYTE_RELAY]);
 
 /** A gateway over `config`, resolved once its list holds `expected` tools. `extraArgs`: e.g. node flags for profiling. */
-export async function connectGateway(config, prefix, expected, { nodeArgs = [], env = {} } = {}) {
+export async function connectGateway(config, prefix, expected, { nodeArgs = [], env = {}, gateway = GATEWAY } = {}) {
   const client = new Client({ name: 'bench', version: '1' });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [...nodeArgs, GATEWAY, 'serve', '--config', config],
+    args: [...nodeArgs, gateway, 'serve', '--config', config],
     env: { ...process.env, MCP_GATEWAY_HOME: tempDir('gw-bench-home-'), ...env },
     stderr: 'ignore',
   });
@@ -107,9 +107,10 @@ export async function connectHttp(url) {
 
 /**
  * Every per-call path, opened once and kept for all rounds. `nodeArgs`: flags for the
- * gateways' node (e.g. --cpu-prof); `only`: the names of the paths to open.
+ * gateways' node (e.g. --cpu-prof); `only`: the names of the paths to open; `before`: another
+ * gateway build to run beside this one.
  */
-export async function openPaths({ nodeArgs, env, only } = {}) {
+export async function openPaths({ nodeArgs, env, only, before } = {}) {
   const wanted = (name) => !only || only.includes(name);
   const http = await startHttpFixture();
   const probe = await connectStdio();
@@ -126,6 +127,13 @@ export async function openPaths({ nodeArgs, env, only } = {}) {
   await open('gateway, HTTP server', 'http', () =>
     connectGateway(writeConfig(0, { h0: { url: http.url } }), 'h0__', toolsPerServer, { nodeArgs, env }),
   );
+  // Another build of the gateway side by side (`--before path/to/bin/gateway.js`, e.g. main's), to compare in one run.
+  if (before) {
+    await open('before, stdio server', 'stdio', () => connectGateway(writeConfig(1), 's0__', toolsPerServer, { gateway: before }));
+    await open('before, HTTP server', 'http', () =>
+      connectGateway(writeConfig(0, { h0: { url: http.url } }), 'h0__', toolsPerServer, { gateway: before }),
+    );
+  }
   return {
     paths,
     toolsPerServer,

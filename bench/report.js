@@ -60,6 +60,8 @@ function ratios(rounds, pathNames) {
     ...ratio('gateway HTTP 1 MiB / direct', 'gateway, HTTP server', 'direct HTTP', (s) => s.big, '≤ 1.3×'),
     ...ratio('gateway stdio HOL max / direct', 'gateway, stdio server', 'direct stdio', (s) => s.holMax, '≤ 1×'),
     ...ratio('gateway HTTP HOL max / direct', 'gateway, HTTP server', 'direct HTTP', (s) => s.holMax, '≤ 1×'),
+    ...ratio('before: stdio p50 / byte relay p50', 'before, stdio server', 'byte relay', (s) => s.p50, ''),
+    ...ratio('before: HTTP p50 / direct HTTP p50', 'before, HTTP server', 'direct HTTP', (s) => s.p50, ''),
   ];
 }
 

@@ -5,6 +5,7 @@
 //   --rounds N   rounds of the per-call measures (default 5)
 //   --per-call   only the per-call measures;  --startup  only the first tools/list
 //   --only a,b   only these paths (names as printed);  --json  the numbers as JSON
+//   --before F   also another build of the gateway (its bin/gateway.js), beside this one
 import { loadavg } from 'node:os';
 import { bigResult, headOfLine, latency, throughput } from './measures.js';
 import { openPaths, removeTempDirs } from './paths.js';
@@ -40,7 +41,7 @@ async function round(paths, index, rss) {
 }
 
 async function perCall(results) {
-  const opened = await openPaths({ only });
+  const opened = await openPaths({ only, before: option('--before') });
   const gateway = opened.paths.find((path) => path.name === 'gateway, stdio server');
   results.rssIdle = gateway ? rssMb(gateway.pid) : undefined;
   const rss = [];
