@@ -294,8 +294,9 @@ test('relay: a large answer line is passed on as it is, only its id swapped; a l
   assert.equal(relay.fromServerRawLine(a, body.replace('"id":"gw-1"}', '"id":"gw-1","x":1}')), false, 'the id is not the last member');
   assert.equal(relay.fromServerRawLine(a, `{"jsonrpc":"2.0","method":"x","params":{"id":"gw-1"}}`), false, 'not an answer');
   assert.equal(relay.fromServerRawLine(a, body), true);
-  assert.deepEqual(JSON.parse(rawLines[0]), { ...JSON.parse(body), id: 'up-1' });
-  assert.equal(rawLines[0].length, body.length - '"gw-1"'.length + '"up-1"'.length);
+  const line = rawLines[0].join('');
+  assert.deepEqual(JSON.parse(line), { ...JSON.parse(body), id: 'up-1' });
+  assert.equal(line.length, body.length - '"gw-1"'.length + '"up-1"'.length);
   assert.deepEqual(toClient, []);
   assert.equal(relay.fromServer(a, { jsonrpc: '2.0', id: 'gw-1', result: {} }), false, 'the call is over');
 });

@@ -6,7 +6,7 @@ import type { ToolRoute } from './toolCatalog.js';
 import { ignoreFailure } from '../shared/bestEffort.js';
 import { Deadlines, systemClock, type DeadlineClock } from '../shared/deadlines.js';
 import { readRawAnswer } from './rawAnswer.js';
-import type { RawText } from '../shared/rawText.js';
+import type { LinePieces, RawText } from '../shared/rawText.js';
 
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 256;
 
@@ -62,7 +62,7 @@ export class CallRelay {
     private readonly route: (name: string) => ToolRoute | undefined,
     private readonly log: Logger,
     /** Writes one line to the client as it is, when the client's transport is a stream. */
-    private readonly writeRawLine?: (line: RawText) => void,
+    private readonly writeRawLine?: (line: string | LinePieces) => void,
     /** Calls in flight to one server at most; past it a call fails at once. */
     private readonly maxInFlight = DEFAULT_MAX_CALLS_IN_FLIGHT,
     clock: DeadlineClock = systemClock,

@@ -1,5 +1,5 @@
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { cut, headOf, tailOf, wrap, type RawText } from '../shared/rawText.js';
+import { cut, headOf, tailOf, wrap, type LinePieces, type RawText } from '../shared/rawText.js';
 
 /**
  * A server's answer to a relayed call, read as text: its id is found, not parsed, so the
@@ -20,7 +20,7 @@ export interface RawAnswer {
   /** The gateway's id of the call it answers. */
   id: string;
   /** The same text with the client's id in place of the gateway's. */
-  withId(id: RequestId): RawText;
+  withId(id: RequestId): LinePieces;
 }
 
 const ID_LAST = /,"id":"(gw-\d+)"\}$/;

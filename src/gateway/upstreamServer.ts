@@ -19,7 +19,7 @@ import type { DownstreamHooks } from '../downstream/downstream.js';
 import type { DownstreamSet } from '../downstream/downstreamSet.js';
 import type { Logger } from '../log/logger.js';
 import { CallRelay } from './callRelay.js';
-import type { RawText } from '../shared/rawText.js';
+import type { LinePieces } from '../shared/rawText.js';
 import { forwardClientRequests } from './clientRequests.js';
 import { forwardRequest } from './forwardRequest.js';
 import { GATEWAY_URI_SCHEME, ResourceCatalog } from './resourceCatalog.js';
@@ -255,7 +255,7 @@ export class UpstreamServer {
   }
 
   /** `writeRawLine`: how to put a line on the client's stream as it is, when it is one. */
-  async connect(transport: Transport, writeRawLine?: (line: RawText) => void): Promise<void> {
+  async connect(transport: Transport, writeRawLine?: (line: string | LinePieces) => void): Promise<void> {
     await this.server.connect(transport);
     // In meta mode every call goes through execute_tool: the relay takes none.
     const route = this.meta ? () => undefined : (name: string) => this.tools.route(name);

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { RawText } from './rawText.js';
+import type { LinePieces } from './rawText.js';
 
 /**
  * Newline-delimited messages to a pipe, written together: the lines written in one turn of the
@@ -7,7 +7,7 @@ import type { RawText } from './rawText.js';
  * leave in one writev as the turn ends, not in a write each. The stream is corked at the first
  * line and uncorked on the next tick, as Node's documentation suggests for this; order is kept,
  * also with other writes to the stream meanwhile (they wait in the same cork). A line given in
- * pieces (RawText) is written as they are, without joining them.
+ * pieces (LinePieces) is written as they are, without joining them.
  */
 export class LineWriter {
   private corked = false;
@@ -15,7 +15,7 @@ export class LineWriter {
   constructor(private readonly stream: Writable) {}
 
   /** False when the stream's buffer is full (wait for 'drain'), as `write`. */
-  write(line: RawText): boolean {
+  write(line: string | LinePieces): boolean {
     if (!this.corked) {
       this.corked = true;
       this.stream.cork();

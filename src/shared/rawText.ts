@@ -52,8 +52,14 @@ export function cut(text: RawText, start: number, end: number): RawText {
   return parts;
 }
 
-/** `before` + text + `after`. */
-export function wrap(before: string, text: RawText, after: string): RawText {
-  if (typeof text === 'string') return `${before}${text}${after}`;
-  return [...(before ? [Buffer.from(before)] : []), ...text, ...(after ? [Buffer.from(after)] : [])];
+/** A line to write in pieces, each as it is (LineWriter): strings and bytes are not joined first. */
+export type LinePieces = readonly (string | Uint8Array)[];
+
+/** `before` + text + `after`, in pieces: a large text is neither copied into a new string nor decoded. */
+export function wrap(before: string, text: RawText, after: string): LinePieces {
+  const pieces: (string | Uint8Array)[] = before ? [before] : [];
+  if (typeof text === 'string') pieces.push(text);
+  else pieces.push(...text);
+  if (after) pieces.push(after);
+  return pieces;
 }
