@@ -4,7 +4,7 @@
 // then the first tools/list after spawn. Run with `npm run bench`.
 //   --rounds N   rounds of the per-call measures (default 5)
 //   --per-call   only the per-call measures;  --startup  only the first tools/list
-//   --only a,b   only these paths (names as printed);  --json  the numbers as JSON
+//   --only 'a|b' only these paths (names as printed);  --json  the numbers as JSON
 //   --before F   also another build of the gateway (its bin/gateway.js), beside this one
 import { loadavg } from 'node:os';
 import { bigResult, headOfLine, latency, throughput } from './measures.js';
@@ -15,7 +15,7 @@ import { rssMb, startups } from './startup.js';
 const argv = process.argv.slice(2);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const ROUNDS = Number(option('--rounds') ?? 5);
-const only = option('--only')?.split(',');
+const only = option('--only')?.split('|');
 const startupOnly = argv.includes('--startup');
 const perCallOnly = argv.includes('--per-call');
 
