@@ -1,6 +1,7 @@
 // Loaded into a gateway with `node --import bench/probe.js` by bench/profile.js (never in use
 // otherwise): counts, per process, what one call costs — JSON.parse/stringify, writes by
-// destination, timers, promises created (each a microtask hop at least), garbage collections —
+// destination, timers, promises created (PROBE_PROMISES=1: an async hook, which slows every
+// promise, so off by default), garbage collections —
 // plus the event loop's delay and the time from a downstream's bytes arriving to the answer
 // being written upstream (and from a call arriving to it being written to its server). SIGUSR2 writes the counts since the last SIGUSR2 to $PROBE_OUT (one
 // JSON line) and starts over.
@@ -68,7 +69,7 @@ function answered() {
   lastDownstreamData = 0;
 }
 
-createHook({ init: (id, type) => type === 'PROMISE' && count('promises') }).enable();
+if (process.env.PROBE_PROMISES) createHook({ init: (id, type) => type === 'PROMISE' && count('promises') }).enable();
 let gcMaxMs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
