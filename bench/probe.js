@@ -1,10 +1,10 @@
 // Loaded into a gateway with `node --import bench/probe.js` by bench/profile.js (never in use
 // otherwise): counts, per process, what one call costs — JSON.parse/stringify, writes by
-// destination, timers, promises created (PROBE_PROMISES=1: an async hook, which slows every
-// promise, so off by default), garbage collections —
-// plus the event loop's delay and the time from a downstream's bytes arriving to the answer
-// being written upstream (and from a call arriving to it being written to its server). SIGUSR2 writes the counts since the last SIGUSR2 to $PROBE_OUT (one
-// JSON line) and starts over.
+// destination, timers, garbage collections, and with PROBE_PROMISES=1 promises created (an
+// async hook, which slows every promise and so the times measured) — plus the event loop's
+// delay, the time from a downstream's bytes arriving to the answer being written upstream,
+// and from a call arriving to it being written to its server. SIGUSR2 writes the counts
+// since the last SIGUSR2 to $PROBE_OUT (one JSON line) and starts over.
 import { createHook } from 'node:async_hooks';
 import { appendFileSync } from 'node:fs';
 import net from 'node:net';
