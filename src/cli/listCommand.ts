@@ -4,6 +4,7 @@ import { createRuntime, type RuntimeOptions } from './gatewayRuntime.js';
 import { noBrowserReason } from '../oauth/openBrowser.js';
 import { ExitCode } from './exitCodes.js';
 import { formatServerList, reportServer } from './formatServerList.js';
+import { formatFronts, frontsServing } from './servingSessions.js';
 
 /**
  * `gateway list`: connect to every server, show what is ready, what needs login and
@@ -28,11 +29,13 @@ export async function list(config: GatewayConfig, options: RuntimeOptions & { js
       process.stderr.write(`  ${server.name}: ${line} (${Date.now() - started} ms)\n`);
     });
   }
-  await downstreams.connectAll();
+  const [fronts] = await Promise.all([frontsServing(config.path), downstreams.connectAll()]);
   const reports = downstreams.servers.map(reportServer);
   await downstreams.closeAll();
   process.stdout.write(
-    options.json ? `${JSON.stringify({ config: config.path, servers: reports }, null, 2)}\n` : formatServerList(config.path, reports),
+    options.json
+      ? `${JSON.stringify({ config: config.path, servers: reports, ...(fronts.length ? { http: fronts } : {}) }, null, 2)}\n`
+      : formatServerList(config.path, reports) + formatFronts(fronts),
   );
   return enabled.every((server) => reports.find((r) => r.name === server.name)?.state === 'ready')
     ? ExitCode.Ok

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig } from '../config/loadConfig.js';
+import { parseListenAddress } from '../config/jsonChecks.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { TOKEN_STORE_MODES, type TokenStoreMode } from '../oauth/storage/storeBackend.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -74,28 +75,53 @@ function buildProgram(): Command {
         ).choices(['aggregate', 'meta']),
       )
       .option('--agent <id>', 'the agent this process serves, for the access rules (or MCP_GATEWAY_AGENT)')
+      .option('--http [address]', 'serve over Streamable HTTP at [HOST:]PORT (default host 127.0.0.1; alone: gateway.http.listen)')
+      .option('--server <name>', 'expose only this configured server, with its own tool names, capabilities and instructions (a bridge)')
       .addHelpText(
         'after',
         `
 stdout carries only MCP messages; progress and logs go to stderr.
 The gateway answers at once and adds each server's tools as it becomes ready.
+With --http, clients connect to http://HOST:PORT/mcp with the token of gateway http-token.
 
 Examples:
   $ gateway serve --config ~/.config/mcp/.mcp.json
   $ gateway serve --log-level debug --log-file /tmp/gateway.log
   $ MCP_GATEWAY_HOME=/srv/gw gateway serve --headless     on a server, with logins imported there
   $ gateway serve --mode meta --agent researcher           four tools to find and call the rest
+  $ gateway serve --http 8808                              one gateway for every client on this machine
+  $ gateway serve --server notion                          one server, unprefixed (stdio ↔ its HTTP, OAuth done here)
 
 Claude Desktop (claude_desktop_config.json):
   {"mcpServers": {"gateway": {"command": "npx",
      "args": ["-y", "mcp-oauth-gateway", "serve", "--config", "/abs/path/.mcp.json"]}}}\n`,
       ),
-  ).action(async (options: GlobalOptions) => {
+  ).action(async (options: GlobalOptions & { mode?: 'aggregate' | 'meta'; agent?: string; http?: string | true; server?: string }) => {
     const config = loadConfig(options.config);
-    const { serve } = await import('./serveCommand.js');
-    const { mode, agent } = options as GlobalOptions & { mode?: 'aggregate' | 'meta'; agent?: string };
-    await serve(config, { ...runtimeOptions(options), mode, agent });
+    const { mode, agent, server: bridge } = options;
+    if (options.http === undefined) {
+      const { serve } = await import('./serveCommand.js');
+      return serve(config, { ...runtimeOptions(options), mode, agent, bridge });
+    }
+    const listen = options.http === true ? config.gateway.http?.listen : parseListenAddress(options.http);
+    if (!listen)
+      throw new UsageError(
+        options.http === true
+          ? '--http needs an address ([HOST:]PORT, e.g. --http 8808) or gateway.http.listen in the config'
+          : `--http ${options.http}: not [HOST:]PORT (e.g. 8808, 127.0.0.1:8808, [::1]:8808)`,
+      );
+    const { serveHttp } = await import('./serveHttp.js');
+    await serveHttp(config, { ...runtimeOptions(options), mode, agent, bridge, listen });
   });
+
+  program
+    .command('http-token')
+    .description('print the token clients of serve --http must send (Authorization: Bearer …); made on first use')
+    .option('--rotate', 'replace it: a gateway serving refuses the old one from then on')
+    .action(async (options: { rotate?: boolean }) => {
+      const { httpToken } = await import('./httpTokenCommand.js');
+      process.exitCode = await httpToken(options);
+    });
 
   withCommonOptions(
     program

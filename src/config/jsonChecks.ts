@@ -70,3 +70,33 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
+
+/** `[HOST:]PORT` (HOST a name, an IPv4 address or an IPv6 one in brackets; 127.0.0.1 when left out); undefined when it is not one. */
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) return undefined;
+  return { host: match[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
+
+/** A listen address: `[HOST:]PORT` as a string, or a port number. */
+export function expectListenAddress(value: unknown, at: string): { host: string; port: number } {
+  const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : expectString(value, at);
+  const address = parseListenAddress(text);
+  if (!address) throw new ConfigError(`${at}: must be [HOST:]PORT, e.g. 8808 or 127.0.0.1:8808 or [::1]:8808 (got ${describe(value)})`);
+  return address;
+}
+
+/** An origin as browsers send it: `scheme://host[:port]`, nothing after. */
+export function expectOrigin(value: unknown, at: string): string {
+  const text = expectString(value, at);
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== text.replace(/\/$/, '').toLowerCase())
+    throw new ConfigError(`${at}: must be an origin such as https://app.example.com or http://localhost:6274 (got ${describe(value)})`);
+  return url.origin;
+}

@@ -88,6 +88,25 @@ export interface HttpServerConfig {
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
 
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `gateway.http`: serving over Streamable HTTP (`serve --http`). */
+export interface HttpFrontOptions {
+  /** Where `serve --http` listens when it names no address. */
+  listen?: ListenAddress;
+  /** Browser origins allowed besides a loopback listener's own. */
+  allowedOrigins: string[];
+  /** Believe a reverse proxy's X-Forwarded-For/-Proto/-Host (only behind one). */
+  trustProxy: boolean;
+  /** Client sessions at once at most (default 100). */
+  maxSessions?: number;
+  /** A session without a request or an open stream this long (ms) is ended (default 30 minutes). */
+  sessionIdleTimeout?: number;
+}
+
 export interface GatewayOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
   logFile?: string;
@@ -112,6 +131,8 @@ export interface GatewayOptions {
   rules?: string;
   /** The enterprise identity provider for Enterprise-Managed Authorization (ID-JAG); absent: none. */
   identityProvider?: IdentityProviderConfig;
+
+  http?: HttpFrontOptions;
 }
 
 export interface GatewayConfig {

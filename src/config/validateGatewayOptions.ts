@@ -2,6 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../shared/errors.js';
 import { expectObject, expectString, optionalPositiveInt } from './jsonChecks.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type GatewayOptions } from './types.js';
+import { validateHttpOptions } from './validateHttpOptions.js';
 
 const GATEWAY_FIELDS = [
   'logLevel',
@@ -15,6 +16,7 @@ const GATEWAY_FIELDS = [
   'mode',
   'rules',
   'identityProvider',
+  'http',
 ];
 const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
@@ -59,5 +61,6 @@ export function validateGatewayOptions(raw: unknown, file: string, warnings: str
     if (!TOKEN_STORES.includes(mode)) throw new ConfigError(`${at}.tokenStore: must be one of ${TOKEN_STORES.join(', ')} (got "${mode}")`);
     options.tokenStore = mode as GatewayOptions['tokenStore'];
   }
+  if (block.http !== undefined) options.http = validateHttpOptions(block.http, `${at}.http`, warnings);
   return options;
 }

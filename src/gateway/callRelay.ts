@@ -10,6 +10,12 @@ import type { LinePieces, RawText } from '../shared/rawText.js';
 
 export const DEFAULT_MAX_CALLS_IN_FLIGHT = 256;
 
+/** Numbers for call ids (`gw-N`). Relays that share servers (the HTTP front's sessions) share one, so their ids never collide. */
+export function callIdCounter(): () => number {
+  let last = 0;
+  return () => ++last;
+}
+
 interface PendingCall {
   upstreamId: RequestId;
   server: Downstream;
@@ -52,7 +58,6 @@ type Message = {
  *   server, which answers it (toolCallFallback.ts).
  */
 export class CallRelay {
-  private nextId = 0;
   private readonly pending = new Map<string, PendingCall>();
   private readonly byUpstreamId = new Map<RequestId, string>();
 
@@ -66,6 +71,7 @@ export class CallRelay {
     /** Calls in flight to one server at most; past it a call fails at once. */
     private readonly maxInFlight = DEFAULT_MAX_CALLS_IN_FLIGHT,
     clock: DeadlineClock = systemClock,
+    private readonly nextCallId = callIdCounter(),
   ) {
     this.deadlines = new Deadlines((id) => this.timedOut(id), clock);
   }
@@ -119,12 +125,28 @@ export class CallRelay {
       for (const [id, call] of this.pending) {
         if (call.server === server && call.progressToken === message.params.progressToken) {
           this.armTimeout(id, call);
-          this.reply(message);
+          this.reply(message, call.upstreamId);
           return true;
         }
       }
     }
     return false;
+  }
+
+  /** The calls in flight to a server, oldest first: the id it knows each by (`gw-N`, N rising with each call) and the client's. */
+  callsTo(server: Downstream): Array<{ id: string; upstreamId: RequestId }> {
+    const calls: Array<{ id: string; upstreamId: RequestId }> = [];
+    for (const [id, call] of this.pending) if (call.server === server) calls.push({ id, upstreamId: call.upstreamId });
+    return calls;
+  }
+
+  /** The client went away for good (its session ended): every call in flight is cancelled at its server. */
+  cancelAll(reason: string): void {
+    for (const id of [...this.pending.keys()]) {
+      const call = this.finish(id)!;
+      const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } } as const;
+      ignoreFailure(call.server.send(cancel));
+    }
   }
 
   /** Fails every call in flight to a server that went away. */
@@ -162,7 +184,7 @@ export class CallRelay {
       return true;
     }
     this.inFlight.set(route.server, busy + 1);
-    const id = `gw-${++this.nextId}`;
+    const id = `gw-${this.nextCallId()}`;
     const call: PendingCall = {
       upstreamId: message.id!,
       server: route.server,
@@ -231,9 +253,15 @@ export class CallRelay {
     });
   }
 
-  /** A message to the client: one line on its stream when it is one, else through its transport. */
-  private reply(message: JSONRPCMessage | Message): void {
+  /**
+   * A message to the client: one line on its stream when it is one, else through its transport;
+   * `relatedRequestId`: the client's request a notification belongs to (over HTTP, it goes on that request's stream).
+   */
+  private reply(message: JSONRPCMessage | Message, relatedRequestId?: RequestId): void {
     if (this.writeRawLine) return this.writeRawLine(JSON.stringify(message));
-    this.upstream.send(message as JSONRPCMessage).catch((error: unknown) => this.log.debug(`reply not sent: ${errorMessage(error)}`));
+    const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
+    this.upstream
+      .send(message as JSONRPCMessage, options)
+      .catch((error: unknown) => this.log.debug(`reply not sent: ${errorMessage(error)}`));
   }
 }

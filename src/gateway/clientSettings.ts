@@ -2,17 +2,28 @@ import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { Downstream } from '../downstream/downstream.js';
 import { errorMessage, type Logger } from '../log/logger.js';
 
-interface Subscription {
+export interface Subscription {
   server: Downstream;
   /** The URI on the server's side. */
   uri: string;
+}
+
+/** What one client's requests change: its log level and its subscriptions (see ClientSettings, and SessionSettings for many clients). */
+export interface ClientSettingsView {
+  /** `logging/setLevel`: applied to every ready server now, and to each as it connects. */
+  setLogLevel(level: LoggingLevel, servers: readonly Downstream[]): Promise<void>;
+  subscribed(clientUri: string, subscription: Subscription): void;
+  /** The client ended a subscription; true when the server's own must end too (no other client holds it). */
+  unsubscribed(clientUri: string): boolean;
+  /** Subscriptions to servers the client may no longer reach are forgotten. */
+  forgetUnless(allowed: (server: string) => boolean): void;
 }
 
 /**
  * What the client set up that every server must be told again whenever it (re)connects: its
  * logging level and its resource subscriptions (by the URI the client knows).
  */
-export class ClientSettings {
+export class ClientSettings implements ClientSettingsView {
   private logLevel?: LoggingLevel;
   private readonly subscriptions = new Map<string, Subscription>();
 
@@ -28,8 +39,9 @@ export class ClientSettings {
     this.subscriptions.set(clientUri, subscription);
   }
 
-  unsubscribed(clientUri: string): void {
+  unsubscribed(clientUri: string): boolean {
     this.subscriptions.delete(clientUri);
+    return true;
   }
 
   /** Subscriptions to servers the client may no longer reach are forgotten. */

@@ -34,8 +34,13 @@ export class ListNotices {
 
   /** Something changed: every list is rebuilt, and those the client saw differently are noted. */
   rebuild(): void {
+    for (const kind of Object.keys(this.catalogs) as ListKind[]) this.catalogs[kind].rebuild();
+    this.compare();
+  }
+
+  /** The catalogs were rebuilt (shared by several clients, by their owner): the lists the client saw differently are noted. */
+  compare(): void {
     for (const kind of Object.keys(this.catalogs) as ListKind[]) {
-      this.catalogs[kind].rebuild();
       const shown = this.shown[kind];
       if (shown !== undefined && shown !== this.catalogs[kind].signature() && !this.fixed.has(kind)) this.pending.add(kind);
     }

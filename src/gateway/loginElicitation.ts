@@ -10,23 +10,26 @@ import { errorMessage, type Logger } from '../log/logger.js';
  * server is logged in or its login failed. A client without that capability is never sent one.
  */
 export class LoginElicitation {
-  private readonly pending = new Map<string, string>();
+  private readonly pending = new Map<string, { elicitationId: string; client: Server }>();
 
   constructor(
-    private readonly upstream: Server,
+    /** The clients that may be asked, first choice first (over stdio the one; over HTTP every session). */
+    private readonly clients: () => Iterable<Server>,
     private readonly downstreams: DownstreamSet,
     private readonly log: Logger,
   ) {
     downstreams.on('changed', () => this.settle());
   }
 
-  /** Whether the client was asked to open `url` (then the gateway opens no browser itself). */
+  /** Whether a client was asked to open `url` (then the gateway opens no browser itself). */
   present(serverName: string, url: string): boolean {
-    const elicitation = this.upstream.getClientCapabilities()?.elicitation as { url?: object } | undefined;
-    if (!elicitation?.url) return false;
+    const client = [...this.clients()].find(
+      (candidate) => (candidate.getClientCapabilities()?.elicitation as { url?: object } | undefined)?.url,
+    );
+    if (!client) return false;
     const elicitationId = randomUUID();
-    this.pending.set(serverName, elicitationId);
-    this.upstream
+    this.pending.set(serverName, { elicitationId, client });
+    client
       .elicitInput({ mode: 'url', message: `Log in to ${serverName} to use its tools`, url, elicitationId }, { timeout: 24 * 3600_000 })
       .then((result) => {
         if (result.action !== 'accept')
@@ -38,11 +41,11 @@ export class LoginElicitation {
 
   /** A login that is over (ready, or failed) completes its elicitation. */
   private settle(): void {
-    for (const [name, elicitationId] of this.pending) {
+    for (const [name, { elicitationId, client }] of this.pending) {
       const server = this.downstreams.get(name);
       if ((server?.state.status === 'needs-auth' && server.state.loginInProgress) || server?.state.status === 'connecting') continue;
       this.pending.delete(name);
-      void this.upstream
+      void client
         .notification({ method: 'notifications/elicitation/complete', params: { elicitationId } })
         .catch((error: unknown) => this.log.debug(`${name}: elicitation/complete not sent: ${errorMessage(error)}`));
     }

@@ -27,6 +27,7 @@ export class ResourceCatalog {
   private templates: ResourceTemplate[] = [];
   private routes = new Map<string, ResourceRoute>();
   private templateRoutes: Array<{ server: Downstream; template: UriTemplate; text: string }> = [];
+  private signed?: string;
 
   constructor(
     private readonly servers: readonly Downstream[],
@@ -69,6 +70,7 @@ export class ResourceCatalog {
     this.templates = templates;
     this.routes = routes;
     this.templateRoutes = templateRoutes;
+    this.signed = undefined;
   }
 
   list(): Resource[] {
@@ -107,6 +109,6 @@ export class ResourceCatalog {
   }
 
   signature(): string {
-    return JSON.stringify([this.resources, this.templates]);
+    return (this.signed ??= JSON.stringify([this.resources, this.templates]));
   }
 }

@@ -13,6 +13,8 @@ export interface ToolCallContext {
   downstreams: DownstreamSet;
   /** Whether the agent this gateway serves may use the server at all. */
   allowsServer: (server: string) => boolean;
+  /** The client sessions of the HTTP front, shown by gateway__status; absent over stdio. */
+  sessions?: () => unknown[];
 }
 
 /**
@@ -21,7 +23,12 @@ export interface ToolCallContext {
  * or waiting for a login waits for it (also a name not listed yet whose prefix is such a
  * server), then goes through the SDK client; a failed server's call fails as it is.
  */
-export async function callToolSlowly(context: ToolCallContext, params: unknown, extra: HandlerExtra): Promise<CallToolResult> {
+export async function callToolSlowly(
+  context: ToolCallContext,
+  params: unknown,
+  extra: HandlerExtra,
+  forward: typeof forwardRequest = forwardRequest,
+): Promise<CallToolResult> {
   const name = (params as { name?: unknown } | undefined)?.name;
   if (typeof name !== 'string') throw new RpcError(ErrorCode.InvalidParams, 'tools/call: "name" must be a string');
   const route = context.tools.route(name);
@@ -35,7 +42,7 @@ export async function callToolSlowly(context: ToolCallContext, params: unknown, 
   const live = context.tools.route(name);
   if (!live || live.server !== server) throw new RpcError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   const request = { method: 'tools/call', params: { ...(params as Record<string, unknown>), name: live.tool } };
-  return (await forwardRequest(server, request, extra)) as CallToolResult;
+  return (await forward(server, request, extra)) as CallToolResult;
 }
 
 /** The server a `<server>__<tool>` name belongs to when that server may still bring the tool (not settled yet). */
@@ -47,9 +54,10 @@ function unsettledOwner(context: ToolCallContext, name: string): Downstream | un
 }
 
 /** `gateway__status`: every enabled server the agent may use, with its state and tool count. */
-function gatewayStatus({ tools, downstreams, allowsServer }: ToolCallContext): CallToolResult {
+function gatewayStatus({ tools, downstreams, allowsServer, sessions }: ToolCallContext): CallToolResult {
   const servers = downstreams.servers
     .filter((server) => server.state.status !== 'disabled' && allowsServer(server.name))
     .map((server) => serverStatus(server, tools.list().filter((tool) => tools.route(tool.name)?.server === server).length));
-  return { content: [{ type: 'text', text: JSON.stringify({ servers }, null, 2) }], structuredContent: { servers } };
+  const status = sessions ? { servers, sessions: sessions() } : { servers };
+  return { content: [{ type: 'text', text: JSON.stringify(status, null, 2) }], structuredContent: status };
 }

@@ -3,6 +3,12 @@ import type { Downstream } from '../downstream/downstream.js';
 import { compileToolFilter } from './toolFilter.js';
 import { exposedToolName } from './toolNames.js';
 
+/** How an item of a server is named for the client. */
+export type ItemNaming = (server: string, name: string) => string;
+
+/** A bridged server's own names, unprefixed. */
+export const ownNames: ItemNaming = (_server, name) => name;
+
 export interface ToolRoute {
   server: Downstream;
   /** The tool's (or prompt's) name on its own server. */
@@ -26,11 +32,14 @@ export function isListed(server: Downstream): boolean {
 class NamespacedCatalog<T extends { name: string }> {
   private items: T[] = [];
   private routes = new Map<string, ToolRoute>();
+  private signed?: string;
 
   constructor(
     private readonly servers: readonly Downstream[],
     private readonly pick: (server: Downstream) => T[],
     private readonly exposed: (server: Downstream) => (name: string) => boolean = () => () => true,
+    /** The name the client sees: `<server>__<name>`, or the server's own (one server, bridged). */
+    private readonly naming: ItemNaming = exposedToolName,
   ) {}
 
   rebuild(): void {
@@ -41,13 +50,14 @@ class NamespacedCatalog<T extends { name: string }> {
       const allowed = this.exposed(server);
       for (const item of this.pick(server)) {
         if (!allowed(item.name)) continue;
-        const name = exposedToolName(server.name, item.name);
-        items.push({ ...item, name });
+        const name = this.naming(server.name, item.name);
+        items.push(name === item.name ? item : { ...item, name });
         routes.set(name, { server, tool: item.name });
       }
     }
     this.items = items;
     this.routes = routes;
+    this.signed = undefined;
   }
 
   list(): T[] {
@@ -60,7 +70,7 @@ class NamespacedCatalog<T extends { name: string }> {
 
   /** A signature of the current list, to tell whether it changed. */
   signature(): string {
-    return JSON.stringify(this.items);
+    return (this.signed ??= JSON.stringify(this.items));
   }
 }
 
@@ -69,7 +79,7 @@ class NamespacedCatalog<T extends { name: string }> {
  * rules for this process's agent): a filtered tool is neither listed nor callable.
  */
 export class ToolCatalog extends NamespacedCatalog<Tool> {
-  constructor(servers: readonly Downstream[], allowed: (server: string, tool: string) => boolean = () => true) {
+  constructor(servers: readonly Downstream[], allowed: (server: string, tool: string) => boolean = () => true, naming?: ItemNaming) {
     super(
       servers,
       (server) => server.tools,
@@ -77,13 +87,14 @@ export class ToolCatalog extends NamespacedCatalog<Tool> {
         const configured = compileToolFilter(server.config.tools);
         return (name) => configured(name) && allowed(server.name, name);
       },
+      naming,
     );
   }
 }
 
 /** Prompts of the servers `visible` lets the agent see. */
 export class PromptCatalog extends NamespacedCatalog<Prompt> {
-  constructor(servers: readonly Downstream[], visible: (server: string) => boolean = () => true) {
+  constructor(servers: readonly Downstream[], visible: (server: string) => boolean = () => true, naming?: ItemNaming) {
     super(
       servers,
       (server) => server.prompts,
@@ -91,6 +102,7 @@ export class PromptCatalog extends NamespacedCatalog<Prompt> {
         const shown = visible(server.name);
         return () => shown;
       },
+      naming,
     );
   }
 }

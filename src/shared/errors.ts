@@ -34,7 +34,8 @@ export type GatewayErrorCode =
   | 'identity_assertion_denied'
   | 'identity_assertion_rejected'
   | 'identity_sign_in_required'
-  | 'id_token_invalid';
+  | 'id_token_invalid'
+  | 'bridge_unavailable';
 
 export abstract class GatewayError extends Error {
   abstract readonly code: GatewayErrorCode;
@@ -256,4 +257,17 @@ export class IdentitySignInRequiredError extends GatewayError {
 export class IdTokenInvalidError extends GatewayError {
   readonly code = 'id_token_invalid';
   readonly retry = 'fatal';
+}
+
+/** `serve --server NAME`: the one server bridged is not ready, so a client's `initialize` has nothing to answer with. */
+export class BridgeUnavailableError extends GatewayError {
+  readonly code = 'bridge_unavailable';
+  readonly retry = 'transient';
+
+  constructor(
+    readonly server: string,
+    state: string,
+  ) {
+    super(`the bridged server "${server}" is not available (${state}); try again once it is (gateway list shows why)`);
+  }
 }
