@@ -26,6 +26,12 @@ export interface FrontOptions {
   status: () => Record<string, unknown>;
 }
 
+/** The serving process, for operators: its pid and memory. */
+function processFacts(): Record<string, number> {
+  const { rss, heapUsed } = process.memoryUsage();
+  return { pid: process.pid, rssBytes: rss, heapUsedBytes: heapUsed, uptimeSeconds: Math.round(process.uptime()) };
+}
+
 const CORS_HEADERS = {
   'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
   'access-control-allow-headers': 'authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id',
@@ -93,7 +99,7 @@ export class HttpFront {
     if (path !== '/mcp' && path !== '/status') return sendJson(res, 404, { error: 'not found' });
     const auth = await this.options.auth.authorize(req, res);
     if (!auth) return;
-    if (path === '/status') return sendJson(res, 200, { ...this.options.status(), sessions: this.hub.describe() });
+    if (path === '/status') return sendJson(res, 200, { ...this.options.status(), sessions: this.hub.describe(), process: processFacts() });
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     await this.endpoint.handle(req, res, clientAddress(req, this.options.trustProxy));
   }
