@@ -27,6 +27,7 @@ import {
   IdentityAssertionRejectedError,
   IdentitySignInRequiredError,
   IdTokenInvalidError,
+  FrontIdentityProviderError,
 } from '../dist/shared/errors.js';
 import {
   explainFailure,
@@ -113,6 +114,12 @@ const kinds = () => [
     'IdTokenInvalidError',
     'id_token_invalid',
     'fatal',
+  ],
+  [
+    new FrontIdentityProviderError('gateway.http.auth: no authorization server metadata at https://idp.example', options),
+    'FrontIdentityProviderError',
+    'front_identity_provider',
+    'transient',
   ],
 ];
 

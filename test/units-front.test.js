@@ -152,3 +152,49 @@ test('X-Forwarded-* count only behind a proxy the config trusts', () => {
   assert.equal(publicOrigin(proxied, true, 'http://127.0.0.1:8808'), 'https://mcp.example.com');
   assert.equal(publicOrigin(req({ 'x-forwarded-proto': 'gopher', host: 'x' }), true, 'http://own'), 'http://own');
 });
+
+// --- The OAuth front's grants ------------------------------------------------------------
+
+const { GrantStore, CODE_MS } = await import('../dist/front/auth/grantStore.js');
+const { admitted } = await import('../dist/front/auth/identityProvider.js');
+const alice = { subject: 'u1', emails: ['alice@example.com'] };
+const grant = { clientId: 'c1', user: alice, scopes: ['mcp'], resource: 'http://127.0.0.1:1/mcp' };
+const asked = { redirectUri: 'http://127.0.0.1:9/cb', codeChallenge: 'x', scopes: ['mcp'] };
+
+test('an authorization code works once, for its own client, within a minute', () => {
+  let now = 0;
+  const store = new GrantStore(3600_000, () => now);
+  const code = store.issueCode(grant, asked);
+  assert.equal(store.code(code, 'other'), undefined, "another client's");
+  assert.equal(store.code(code, 'c1').user, alice);
+  assert.ok(store.code(code, 'c1', { take: true }));
+  assert.equal(store.code(code, 'c1'), undefined, 'used up');
+  const late = store.issueCode(grant, asked);
+  now += CODE_MS;
+  assert.equal(store.code(late, 'c1'), undefined, 'expired');
+});
+
+test('access tokens expire; a refresh retires its token; a retired one used again revokes the whole login', () => {
+  let now = 0;
+  const store = new GrantStore(1000, () => now);
+  const first = store.issueTokens(grant);
+  assert.equal(store.accessToken(first.access).clientId, 'c1');
+  assert.equal(store.useRefreshToken(first.refresh, 'other'), undefined, "another client's refresh token");
+  const used = store.useRefreshToken(first.refresh, 'c1');
+  const second = store.issueTokens(used, used.chain);
+  assert.equal(store.useRefreshToken(first.refresh, 'c1'), undefined, 'retired');
+  assert.equal(store.accessToken(second.access), undefined, 'the reuse revoked the login');
+  assert.equal(store.useRefreshToken(second.refresh, 'c1'), undefined);
+  const third = store.issueTokens(grant);
+  now += 1000;
+  assert.equal(store.accessToken(third.access), undefined, 'expired');
+  store.revoke(third.refresh, 'other');
+  assert.ok(store.useRefreshToken(third.refresh, 'c1'), 'another client cannot revoke it');
+});
+
+test('the allow-list admits a verified email in any case, or a subject; nothing else', () => {
+  assert.ok(admitted(alice, ['Alice@Example.com']));
+  assert.ok(admitted(alice, ['u1']));
+  assert.ok(!admitted(alice, ['bob@example.com', 'u2']));
+  assert.ok(!admitted({ subject: 'alice@example.com', emails: [] }, ['alice@example.com']), 'an email entry never matches a subject');
+});

@@ -3,7 +3,7 @@ import type { GatewayConfig, ListenAddress } from '../config/types.js';
 import { AccessTokenCheck, accessTokenPath, readOrCreateAccessToken } from '../front/accessToken.js';
 import { HttpFront } from '../front/httpFront.js';
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_MS } from '../front/mcpEndpoint.js';
-import { localTokenAuth } from '../front/tokenAuth.js';
+import { localTokenAuth, withLocalStatus } from '../front/tokenAuth.js';
 import { bridgeIdentity } from '../gateway/bridgeIdentity.js';
 import { gatewayInstructions } from '../gateway/gatewayInstructions.js';
 import { LoginElicitation } from '../gateway/loginElicitation.js';
@@ -48,17 +48,24 @@ export async function serveHttp(config: GatewayConfig, options: ServeOptions & {
     (message) => log.warn(message),
   );
   const http = config.gateway.http;
+  const oauth = http?.auth;
   const front = await HttpFront.start(hub, log, {
     ...options.listen,
-    allowedOrigins: http?.allowedOrigins ?? [],
+    // Behind a proxy with OAuth, pages of the gateway's own (the consent form) come from its public origin.
+    allowedOrigins: [...(http?.allowedOrigins ?? []), ...(oauth?.publicUrl ? [new URL(oauth.publicUrl).origin] : [])],
     trustProxy: http?.trustProxy ?? false,
     maxSessions: http?.maxSessions ?? DEFAULT_MAX_SESSIONS,
     idleMs: http?.sessionIdleTimeout ?? DEFAULT_SESSION_IDLE_MS,
-    auth: localTokenAuth(tokenCheck),
+    auth: async (own) => {
+      if (!oauth) return localTokenAuth(tokenCheck);
+      const { oauthFront } = await import('../front/auth/oauthFront.js');
+      return withLocalStatus(await oauthFront(oauth, oauth.publicUrl ?? own, http.trustProxy, log), tokenCheck);
+    },
     status: () => ({ config: config.path, servers: downstreams.servers.map(reportServer) }),
   });
   await recordServing(dataDir, { pid: process.pid, url: front.url, config: config.path });
-  log.info(`serving MCP over Streamable HTTP at ${front.url} (each request needs the token that gateway http-token prints)`);
+  const who = oauth ? 'clients log in with OAuth' : 'each request needs the token that gateway http-token prints';
+  log.info(`serving MCP over Streamable HTTP at ${front.url} (${who})`);
   stopper(log, async () => {
     stopWatchingToken();
     await front.close();

@@ -93,6 +93,23 @@ export interface ListenAddress {
   port: number;
 }
 
+/** `gateway.http.auth`: an OAuth front to one identity provider (its static client), admitting the users `allow` names. */
+export interface HttpAuthOptions {
+  provider: 'oidc' | 'google' | 'github';
+  /** The identity provider's issuer, for discovery (oidc; the presets know theirs). */
+  issuer?: string;
+  clientId: string;
+  clientSecret: string;
+  /** Asked of the identity provider (default: openid email; GitHub: read:user user:email). */
+  scopes?: string[];
+  /** Emails (verified) or subjects of the users admitted. */
+  allow: string[];
+  /** The gateway's URL as clients reach it (behind a proxy: its https URL); default the listener's. */
+  publicUrl?: string;
+  /** Seconds an access token the gateway issues lives (default 3600). */
+  tokenLifetime?: number;
+}
+
 /** `gateway.http`: serving over Streamable HTTP (`serve --http`). */
 export interface HttpFrontOptions {
   /** Where `serve --http` listens when it names no address. */
@@ -105,6 +122,8 @@ export interface HttpFrontOptions {
   maxSessions?: number;
   /** A session without a request or an open stream this long (ms) is ended (default 30 minutes). */
   sessionIdleTimeout?: number;
+  /** Remote use: OAuth instead of the local token. */
+  auth?: HttpAuthOptions;
 }
 
 export interface GatewayOptions {

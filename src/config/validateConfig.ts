@@ -38,7 +38,7 @@ export function validateConfig(raw: unknown, file: string, env: NodeJS.ProcessEn
   for (const [name, entry] of Object.entries(serversRaw)) {
     servers.push(validateServer(name, entry, file, env, warnings));
   }
-  const gateway = validateGatewayOptions(root.gateway, file, warnings);
+  const gateway = validateGatewayOptions(root.gateway, file, warnings, env);
   const identityProvider = validateIdentityProvider(root.gateway, file, env, warnings, servers);
   if (identityProvider) gateway.identityProvider = identityProvider;
   return { path: file, servers, gateway, warnings };

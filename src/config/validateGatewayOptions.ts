@@ -22,7 +22,12 @@ const TOKEN_STORES = ['file', 'encrypted', 'keychain', 'memory'];
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
 
 /** The top-level `gateway` block: the gateway's own options, relative paths resolved against the config file. */
-export function validateGatewayOptions(raw: unknown, file: string, warnings: string[]): GatewayOptions {
+export function validateGatewayOptions(
+  raw: unknown,
+  file: string,
+  warnings: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayOptions {
   const options: GatewayOptions = { connectTimeout: DEFAULT_CONNECT_TIMEOUT_MS };
   if (raw === undefined) return options;
   const at = `${file}: gateway`;
@@ -61,6 +66,6 @@ export function validateGatewayOptions(raw: unknown, file: string, warnings: str
     if (!TOKEN_STORES.includes(mode)) throw new ConfigError(`${at}.tokenStore: must be one of ${TOKEN_STORES.join(', ')} (got "${mode}")`);
     options.tokenStore = mode as GatewayOptions['tokenStore'];
   }
-  if (block.http !== undefined) options.http = validateHttpOptions(block.http, `${at}.http`, warnings);
+  if (block.http !== undefined) options.http = validateHttpOptions(block.http, `${at}.http`, warnings, env);
   return options;
 }

@@ -9,7 +9,7 @@ import { allowedOrigins, hostAllowed, isLoopbackHost, originAllowed, urlHost } f
 
 /** Who may call, decided per request; a refusal has been answered (401 with WWW-Authenticate) when it returns undefined. */
 export interface FrontAuth {
-  authorize(req: IncomingMessage, res: ServerResponse): Promise<AuthInfo | undefined> | AuthInfo | undefined;
+  authorize(req: IncomingMessage, res: ServerResponse, path: string): Promise<AuthInfo | undefined> | AuthInfo | undefined;
   /** Requests for paths of its own (an authorization server's endpoints); true when it took the request. */
   route?(req: IncomingMessage, res: ServerResponse, path: string): boolean;
 }
@@ -21,7 +21,8 @@ export interface FrontOptions {
   trustProxy: boolean;
   maxSessions: number;
   idleMs: number;
-  auth: FrontAuth;
+  /** Made once the listener's own origin (`http://HOST:PORT`) is known. */
+  auth: (ownOrigin: string) => Promise<FrontAuth> | FrontAuth;
   /** What `GET /status` shows an authorized caller (the servers; the sessions are added). */
   status: () => Record<string, unknown>;
 }
@@ -50,6 +51,8 @@ export class HttpFront {
   private readonly origins: Set<string>;
   private readonly checkHost: boolean;
 
+  private auth?: FrontAuth;
+
   private constructor(
     private readonly server: HttpServer,
     private readonly endpoint: McpEndpoint,
@@ -73,6 +76,12 @@ export class HttpFront {
     });
     const address = server.address();
     const front = new HttpFront(server, endpoint, hub, log, options, typeof address === 'object' && address ? address.port : options.port);
+    try {
+      front.auth = await options.auth(new URL(front.url).origin);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       front.handle(req, res).catch((error: unknown) => {
         log.error(`HTTP ${req.method} ${req.url}: ${errorMessage(error)}`);
@@ -95,9 +104,9 @@ export class HttpFront {
     if (origin) res.setHeader('access-control-allow-origin', origin).setHeader('vary', 'Origin');
     if (req.method === 'OPTIONS') return void res.writeHead(204, CORS_HEADERS).end();
     if (path === '/health' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' });
-    if (this.options.auth.route?.(req, res, path)) return;
+    if (this.auth!.route?.(req, res, path)) return;
     if (path !== '/mcp' && path !== '/status') return sendJson(res, 404, { error: 'not found' });
-    const auth = await this.options.auth.authorize(req, res);
+    const auth = await this.auth!.authorize(req, res, path);
     if (!auth) return;
     if (path === '/status') return sendJson(res, 200, { ...this.options.status(), sessions: this.hub.describe(), process: processFacts() });
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;

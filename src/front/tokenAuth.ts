@@ -25,3 +25,15 @@ export function localTokenAuth(check: AccessTokenCheck): FrontAuth {
     },
   };
 }
+
+/** With OAuth: `/status` also takes the local token, so `gateway list` on this machine still sees the sessions. */
+export function withLocalStatus(auth: FrontAuth, check: AccessTokenCheck): FrontAuth {
+  return {
+    route: auth.route?.bind(auth),
+    authorize(req, res, path) {
+      if (path === '/status' && check.matches(bearerToken(req.headers.authorization)))
+        return { token: 'local', clientId: 'local', scopes: [] };
+      return auth.authorize(req, res, path);
+    },
+  };
+}

@@ -35,7 +35,8 @@ export type GatewayErrorCode =
   | 'identity_assertion_rejected'
   | 'identity_sign_in_required'
   | 'id_token_invalid'
-  | 'bridge_unavailable';
+  | 'bridge_unavailable'
+  | 'front_identity_provider';
 
 export abstract class GatewayError extends Error {
   abstract readonly code: GatewayErrorCode;
@@ -270,4 +271,13 @@ export class BridgeUnavailableError extends GatewayError {
   ) {
     super(`the bridged server "${server}" is not available (${state}); try again once it is (gateway list shows why)`);
   }
+}
+
+/**
+ * The identity provider behind the HTTP front's OAuth (gateway.http.auth) cannot be used: no
+ * metadata at its issuer, no UserInfo endpoint, or an answer about the user that is not one.
+ */
+export class FrontIdentityProviderError extends GatewayError {
+  readonly code = 'front_identity_provider';
+  readonly retry = 'transient';
 }
