@@ -25,12 +25,17 @@ function answering(client) {
   return client;
 }
 
+/** What a client connected straight to the fixture sees (the fixture ended after). */
 async function direct() {
   const client = answering(new Client({ name: 'direct', version: '1.0.0' }, CAPABILITIES));
   await client.connect(
     new StdioClientTransport({ command: process.execPath, args: [STDIO_FIXTURE], env: { ...process.env, ...FIXTURE_ENV } }),
   );
-  return client;
+  try {
+    return await observe(client);
+  } finally {
+    await client.close();
+  }
 }
 
 /** Arguments for each fixture tool (those that end or change the server are left out, with why). */
@@ -76,7 +81,7 @@ async function observe(client) {
 }
 
 test("serve --server over stdio: the server as itself — names, capabilities, instructions, lists and every tool's answer as a direct connection sees them", async () => {
-  const expected = await observe(await direct());
+  const expected = await direct();
   const gateway = await startGateway(
     { mcpServers: { one: stdioServer('one', FIXTURE_ENV), other: stdioServer('other') } },
     {
@@ -93,7 +98,7 @@ test("serve --server over stdio: the server as itself — names, capabilities, i
 });
 
 test('serve --http --server: every session sees the server as itself', async () => {
-  const expected = await observe(await direct());
+  const expected = await direct();
   const gateway = await startHttpGateway({ mcpServers: { one: stdioServer('one', FIXTURE_ENV) } }, { args: ['--server', 'one'] });
   const [first, second] = await Promise.all([gateway.connect('a', CAPABILITIES), gateway.connect('b', CAPABILITIES)]);
   for (const client of [first, second]) {
