@@ -257,3 +257,24 @@ test('gateway.http.auth is checked: no allow-list, an unset variable, an unknown
   assert.notEqual(noMetadata.status, 0);
   assert.match(noMetadata.stderr, /gateway: /);
 });
+
+test("a session is its user's: another user's valid token with its session id finds no session", async () => {
+  const gateway = await oauthGateway();
+  idp.knobs.user = ALICE;
+  const alice = (await logIn(gateway)).provider.saved.tokens.access_token;
+  idp.knobs.user = { sub: 'user-9', email: 'nine@example.com', email_verified: true };
+  const nine = (await logIn(gateway)).provider.saved.tokens.access_token;
+  const initialize = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  };
+  const opened = await request(gateway, '/mcp', { token: alice, body: initialize });
+  const session = opened.headers['mcp-session-id'];
+  await opened.text();
+  const headers = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
+  const list = { jsonrpc: '2.0', id: 2, method: 'ping' };
+  assert.equal((await request(gateway, '/mcp', { token: nine, headers, body: list })).status, 404);
+  assert.equal((await request(gateway, '/mcp', { token: alice, headers, body: list })).status, 200);
+});

@@ -50,6 +50,7 @@ export class HttpFront {
   readonly url: string;
   private readonly origins: Set<string>;
   private readonly checkHost: boolean;
+  private readonly port: number;
 
   private auth?: FrontAuth;
 
@@ -65,6 +66,7 @@ export class HttpFront {
     this.origins = allowedOrigins(options.allowedOrigins, options.host, port);
     // Behind a trusted proxy the Host is the public name; the proxy is the one to check it.
     this.checkHost = isLoopbackHost(options.host) && !options.trustProxy;
+    this.port = port;
   }
 
   static async start(hub: SessionHub, log: Logger, options: FrontOptions): Promise<HttpFront> {
@@ -94,7 +96,7 @@ export class HttpFront {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (!originAllowed(req, this.origins) || (this.checkHost && !hostAllowed(req, Number(new URL(this.url).port)))) {
+    if (!originAllowed(req, this.origins) || (this.checkHost && !hostAllowed(req, this.port))) {
       this.log.warn(
         `refused ${req.method} ${path} from ${clientAddress(req, this.options.trustProxy)}: Origin ${req.headers.origin ?? 'none'}, Host ${req.headers.host ?? 'none'} not allowed`,
       );

@@ -17,7 +17,12 @@ interface Entry {
   /** HTTP requests of the session still open (a GET stream among them). */
   open: number;
   lastSeen: number;
+  /** Who opened it (the OAuth user, or the local token's owner): only they may use it. */
+  principal: string;
 }
+
+/** Who a request is from, as far as sessions are concerned. */
+const principalOf = (auth: AuthInfo | undefined) => String(auth?.extra?.user ?? auth?.clientId ?? 'local');
 
 /**
  * `/mcp`: Streamable HTTP with sessions
@@ -46,7 +51,9 @@ export class McpEndpoint {
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const entry = this.sessions.get(sessionId);
-      if (!entry) return sendRpcError(res, 404, -32001, 'Session not found: start a new one with initialize');
+      // Another user's session is, to this one, no session at all.
+      if (!entry || entry.principal !== principalOf(req.auth))
+        return sendRpcError(res, 404, -32001, 'Session not found: start a new one with initialize');
       return this.serve(entry, req, res);
     }
     if (req.method !== 'POST') return sendRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
@@ -61,7 +68,7 @@ export class McpEndpoint {
     await this.open(req, res, body.value, from);
   }
 
-  private async open(req: IncomingMessage, res: ServerResponse, body: unknown, from: string): Promise<void> {
+  private async open(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown, from: string): Promise<void> {
     const id = randomUUID();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -70,7 +77,7 @@ export class McpEndpoint {
     });
     transport.onclose = () => void this.end(id, 'its transport closed');
     transport.onerror = (error) => this.log.debug(`session ${id.slice(0, 8)}: ${errorMessage(error)}`);
-    const entry: Entry = { transport, open: 0, lastSeen: this.now() };
+    const entry: Entry = { transport, open: 0, lastSeen: this.now(), principal: principalOf(req.auth) };
     this.sessions.set(id, entry);
     try {
       try {
