@@ -8,6 +8,7 @@
 // calls and throughput; then the gateway's memory per idle session. Rounds interleave the
 // paths; medians with min–max. `--rounds N` (default 3), `--json`.
 import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ const CALLS = 2000;
 const WARMUP = 200;
 const IDLE_SESSIONS = 500;
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+// The SDK's Streamable HTTP client hands one AbortSignal to every request, and undici lets go of
+// each listener only at garbage collection: thousands of calls would warn (bench clients only).
+setMaxListeners(0);
 const home = mkdtempSync(join(tmpdir(), 'gw-bench-http-'));
 const children = [];
 process.on('exit', () => {
