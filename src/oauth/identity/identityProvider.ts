@@ -3,7 +3,6 @@ import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONWebKeySet } from 'jose';
 import type { IdentityProviderConfig, OAuthServerConfig } from '../../config/types.js';
-import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/redact.js';
 import {
   IdTokenInvalidError,
@@ -16,20 +15,16 @@ import { NetworkPolicy } from '../networkPolicy.js';
 import { createOAuthFetch } from '../oauthFetch.js';
 import { privateKeyJwtSigner } from '../privateKeyJwt.js';
 import { ServerAuth } from '../serverAuth.js';
-import type { StoredTokens, TokenStore } from '../tokenStore.js';
+import type { ServerAuthOptions } from '../serverAuthOptions.js';
+import type { StoredTokens } from '../tokenStore.js';
 import { idTokenExpiry, idTokenTimes, verifyIdToken } from './idTokenChecks.js';
 import { expiresSoon } from '../tokenTiming.js';
 
 /** What the identity provider session needs besides its config: as for a server's ServerAuth. */
-export interface IdentityProviderOptions {
-  store: TokenStore;
-  log: Logger;
-  noBrowser?: boolean;
-  headless?: boolean;
-  callbackTimeoutMs?: number;
-  presentLoginUrl?: (url: string) => boolean;
-  env?: NodeJS.ProcessEnv;
-}
+export type IdentityProviderOptions = Pick<
+  ServerAuthOptions,
+  'store' | 'log' | 'noBrowser' | 'headless' | 'callbackTimeoutMs' | 'presentLoginUrl' | 'env'
+>;
 
 /** The name the identity provider goes by in logs and messages. */
 export const IDENTITY_PROVIDER_NAME = 'identity-provider';
