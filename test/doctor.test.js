@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runCli, stdioServer, tempDir, writeConfig } from './helpers/gatewayProcess.js';
 import { browserLaunches, oauthEnv, oauthHome, trackedFixtures } from './helpers/oauthGateway.js';
+import { startIdentityProvider } from './fixtures/idp/identityProvider.js';
 
 const fixture = trackedFixtures({ autoApprove: true });
 
@@ -81,4 +82,30 @@ test('doctor: a login revoked at the server is a problem with `gateway auth logi
   assert.doesNotMatch(revoked.stdout, /✓ logged in|✓ ready|headless/);
   assert.match(revoked.stdout, /\n1 problem found\.\n$/);
   assert.equal(browserLaunches(env).length, 1, 'only the auth login opened the browser');
+});
+
+test('doctor checks the identity provider: its discovery document, and no sign-in yet is a warning saying how to sign in; an issuer that does not answer is a problem with the fix', async () => {
+  const idp = await startIdentityProvider();
+  const config = { mcpServers: { good: stdioServer('good') }, gateway: { identityProvider: { issuer: idp.issuer, clientId: 'gateway' } } };
+  const path = writeConfig(config);
+  const escaped = idp.issuer.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  try {
+    const run = await runCli(['doctor', '--config', path], { env: { MCP_GATEWAY_HOME: tempDir() } });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `Identity provider: ${escaped}\\n\\s+✓ discovery: ${escaped}/\\.well-known/openid-configuration\\n` +
+          `\\s+! not signed in yet\\n\\s+fix: the gateway signs in when a server needs it; or run: gateway auth login --idp\\n`,
+      ),
+    );
+  } finally {
+    await idp.close();
+  }
+  const run = await runCli(['doctor', '--config', path], { env: { MCP_GATEWAY_HOME: tempDir() } });
+  assert.equal(run.status, 1, run.stdout + run.stderr);
+  assert.match(
+    run.stdout,
+    new RegExp(`✗ cannot read ${escaped}/\\.well-known/openid-configuration: connection refused\\n\\s+fix: check gateway\\.identityProvider\\.issuer`),
+  );
 });

@@ -97,6 +97,14 @@ async function findExecutable(command: string, env: NodeJS.ProcessEnv, cwd = pro
 }
 
 /** What the static check of an HTTP server found, and whether it asked for an OAuth login (HTTP 401). */
+/** Why a request got no answer, in words: fetch's own message ("fetch failed") says nothing. */
+export function unreachableReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused';
+  if (cause?.code === 'ENOTFOUND') return 'host not found';
+  return cause?.message ?? errorMessage(error);
+}
+
 export interface HttpCheck {
   findings: Finding[];
   asksForLogin: boolean;
@@ -107,14 +115,9 @@ export async function checkHttpServer(server: HttpServerConfig, timeoutMs = 10_0
   try {
     probe = await probeServer(server.url, timeoutMs, { headers: server.headers, clientName: 'mcp-oauth-gateway-doctor' });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const why =
-      cause?.code === 'ECONNREFUSED'
-        ? 'connection refused'
-        : cause?.code === 'ENOTFOUND'
-          ? 'host not found'
-          : (cause?.message ?? errorMessage(error));
-    return found([fail(`cannot reach ${server.url}: ${why}`, `check mcpServers.${server.name}.url and that the server is running`)]);
+    return found([
+      fail(`cannot reach ${server.url}: ${unreachableReason(error)}`, `check mcpServers.${server.name}.url and that the server is running`),
+    ]);
   }
   const status = probe.status;
   if (status === 401)

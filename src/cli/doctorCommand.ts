@@ -3,6 +3,7 @@ import { createTokenStore, type RuntimeOptions } from './gatewayRuntime.js';
 import { errorMessage, Logger } from '../log/logger.js';
 import { ConfigNotFoundError } from '../shared/errors.js';
 import { checkStorePermissions, type Finding } from './doctorChecks.js';
+import { checkIdentityProvider } from './doctorIdentityProvider.js';
 import { checkServers } from './doctorServers.js';
 import { ExitCode } from './exitCodes.js';
 
@@ -10,7 +11,8 @@ const MARK = { ok: '✓', warn: '!', fail: '✗' } as const;
 
 /**
  * `gateway doctor`: the config, the token store's permissions, and each server: started and
- * connected as `gateway list` does (ready with its tools, or why not), with the static checks
+ * connected as `gateway list` does (ready with its tools, or why not), the identity provider
+ * of Enterprise-Managed Authorization when there is one, with the static checks
  * that explain (command found, URL reachable, OAuth metadata usable, logged in). Every
  * finding with the fix to apply. Exit 0 when nothing failed (warnings allowed), 1 when
  * something did, 2 when there is no config or it is bad.
@@ -40,6 +42,11 @@ export async function doctor(configPath: string | undefined, options: RuntimeOpt
   const store = createTokenStore(config, options, new Logger({ level: 'error' }));
   out.push('', `Token store: ${store.root} (${store.mode})`);
   show(await checkStorePermissions(store));
+
+  if (config.gateway.identityProvider) {
+    out.push('', `Identity provider: ${config.gateway.identityProvider.issuer}`);
+    show(await checkIdentityProvider(config, store));
+  }
 
   out.push('', 'Servers');
   const results = await checkServers(config, store, options);
