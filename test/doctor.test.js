@@ -106,6 +106,8 @@ test('doctor checks the identity provider: its discovery document, and no sign-i
   assert.equal(run.status, 1, run.stdout + run.stderr);
   assert.match(
     run.stdout,
-    new RegExp(`✗ cannot read ${escaped}/\\.well-known/openid-configuration: connection refused\\n\\s+fix: check gateway\\.identityProvider\\.issuer`),
+    new RegExp(
+      `✗ cannot read ${escaped}/\\.well-known/openid-configuration: connection refused\\n\\s+fix: check gateway\\.identityProvider\\.issuer`,
+    ),
   );
 });
