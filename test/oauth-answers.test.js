@@ -4,16 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stdioServer, killedAtEnd } from './helpers/gatewayProcess.js';
-import { oauthHome, browserLaunches, serverDirs, startOAuthGateway, echo, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
+import { stdioServer } from './helpers/gatewayProcess.js';
+import { oauthHome, browserLaunches, serverDirs, trackedOAuthGateways, echo, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
 
-const running = killedAtEnd();
+const gateway = trackedOAuthGateways();
 const fixture = trackedFixtures({ autoApprove: true });
-async function gateway(env, servers, options) {
-  const gw = await startOAuthGateway(env, servers, options);
-  running.push(gw);
-  return gw;
-}
 const failedLogin = /\[remote\] (?:warn: )?failed: login failed: /;
 
 /** A gateway with the OAuth server and a stdio one, waited for until the OAuth server's login failed. */

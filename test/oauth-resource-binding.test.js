@@ -2,16 +2,11 @@
 // End to end: `gateway serve` as a child process against the test authorization server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stdioServer, killedAtEnd } from './helpers/gatewayProcess.js';
-import { oauthHome, browserLaunches, startOAuthGateway, echo, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
+import { stdioServer } from './helpers/gatewayProcess.js';
+import { oauthHome, browserLaunches, trackedOAuthGateways, echo, waitFor, trackedFixtures } from './helpers/oauthGateway.js';
 
-const running = killedAtEnd();
+const gateway = trackedOAuthGateways();
 const fixture = trackedFixtures({ autoApprove: true });
-async function gateway(env, servers, options) {
-  const gw = await startOAuthGateway(env, servers, options);
-  running.push(gw);
-  return gw;
-}
 const failedLogin = /\[remote\] (?:warn: )?failed: login failed: /;
 
 test('resource is sent without protected resource metadata too (a 2025-03-26 server): the canonical server URL in the authorization, token and refresh requests', async () => {

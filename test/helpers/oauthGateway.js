@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { startOAuthFixture } from '../fixtures/oauth/authServer.js';
-import { startGateway, tempDir, waitFor, toolNames, runCli, serverStatus } from './gatewayProcess.js';
+import { killedAtEnd, startGateway, tempDir, waitFor, toolNames, runCli, serverStatus } from './gatewayProcess.js';
 
 export const FAKE_BROWSER = new URL('./fakeBrowser.js', import.meta.url).pathname;
 export const CHROMIUM_BROWSER = new URL('./chromiumBrowser.js', import.meta.url).pathname;
@@ -106,6 +106,16 @@ export async function echo(gateway, server, text = 'hi') {
  * Starts test authorization servers for one test file (each with `defaults` under its own
  * knobs); all are closed when the file's tests are over.
  */
+/** `startOAuthGateway`, with every gateway it starts ended when the test file's tests are over (as trackedGateways). */
+export function trackedOAuthGateways() {
+  const running = killedAtEnd();
+  return async (env, servers, options) => {
+    const gw = await startOAuthGateway(env, servers, options);
+    running.push(gw);
+    return gw;
+  };
+}
+
 export function trackedFixtures(defaults = {}) {
   const started = [];
   after(async () => {
